@@ -1,0 +1,450 @@
+"""Typed, tolerant views of the documents an Opsera server sends.
+
+Decoding never fails on an unknown field (it is kept, so a clone copies it) nor on a missing or
+malformed ``workflow`` (the status is then ``unknown``). Only an object without an ``_id`` is
+rejected, because nothing can be done with it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from functools import cached_property
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "ActionOutcome",
+    "ActionResult",
+    "ActivityEntry",
+    "Pipeline",
+    "PipelineStatus",
+    "Step",
+    "Tag",
+    "Task",
+    "TaskStatus",
+    "derive_status",
+]
+
+APPROVAL_TOOLS = frozenset({"approval", "user-action"})
+
+
+class PipelineStatus(StrEnum):
+    """A pipeline's status, derived as Opsera's portal derives it."""
+
+    AWAITING_APPROVAL = "awaiting approval"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FAILED = "failed"
+    SUCCESS = "success"
+    STOPPED = "stopped"
+    IDLE = "idle"
+    """Never ran: no last step at all."""
+    UNKNOWN = "unknown"
+    """The workflow is missing or malformed."""
+
+
+TaskStatus = PipelineStatus
+"""Tasks carry the same state words as pipelines (never ``awaiting approval``)."""
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _as_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | int | float):
+        return str(value)
+    return ""
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO-8601 string or epoch number as an aware UTC datetime; anything else is None."""
+    try:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, bool):
+            return None
+        elif isinstance(value, int | float):
+            seconds = value / 1000 if value > 1e11 else value  # milliseconds, as JavaScript sends
+            moment = datetime.fromtimestamp(seconds, UTC)
+        elif isinstance(value, str) and value.strip():
+            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        else:
+            return None
+    except (ValueError, OverflowError, OSError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Tag(BaseModel):
+    """A ``{type, value}`` tag; a bare string is read as a tag with no type."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = ""
+    value: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.value}" if self.type else self.value
+
+
+def _tags(value: Any) -> list[Tag]:
+    if not isinstance(value, list):
+        return []
+    tags: list[Tag] = []
+    for item in value:
+        if isinstance(item, str):
+            tags.append(Tag(value=item))
+        elif isinstance(item, dict):
+            tags.append(Tag(type=_as_str(item.get("type")), value=_as_str(item.get("value"))))
+    return tags
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a pipeline's plan."""
+
+    id: str
+    name: str
+    tool_identifier: str
+    active: bool = True
+    configuration: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_gate(self) -> bool:
+        """True for an approval gate (``approval`` or ``user-action``)."""
+        return self.tool_identifier in APPROVAL_TOOLS
+
+
+def _plan(workflow: dict[str, Any]) -> list[Step]:
+    plan = workflow.get("plan")
+    if not isinstance(plan, list):
+        return []
+    steps = []
+    for item in plan:
+        if not isinstance(item, dict):
+            continue
+        tool = _as_dict(item.get("tool"))
+        steps.append(
+            Step(
+                id=_as_str(item.get("_id")),
+                name=_as_str(item.get("name")),
+                tool_identifier=_as_str(tool.get("tool_identifier")),
+                active=item.get("active") is not False,
+                configuration=_as_dict(tool.get("configuration")),
+            )
+        )
+    return steps
+
+
+def derive_status(workflow: Any) -> PipelineStatus:
+    """Derive a pipeline's status from its ``workflow``, in the portal's order."""
+    if not isinstance(workflow, dict):
+        return PipelineStatus.UNKNOWN
+    last_step = workflow.get("last_step")
+    if last_step is None or last_step == {}:
+        return PipelineStatus.IDLE
+    if not isinstance(last_step, dict):
+        return PipelineStatus.UNKNOWN
+    running = _as_dict(last_step.get("running"))
+    if running.get("paused") is True:
+        step_id = running.get("step_id")
+        if any(step.id == step_id and step.is_gate for step in _plan(workflow)):
+            return PipelineStatus.AWAITING_APPROVAL
+    if _as_dict(last_step.get("success")).get("step_id"):
+        return PipelineStatus.SUCCESS
+    if _as_dict(last_step.get("failed")).get("step_id"):
+        return PipelineStatus.FAILED
+    if last_step.get("status") == "running":
+        return PipelineStatus.RUNNING
+    if last_step.get("status") == "stopped" and running.get("status") == "pending":
+        return PipelineStatus.PAUSED
+    return PipelineStatus.STOPPED
+
+
+class _Document(BaseModel):
+    """Fields shared by pipelines and tasks, decoded tolerantly; unknown fields are kept."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: str = Field(alias="_id", min_length=1)
+    name: str = ""
+    description: str = ""
+    owner: str = ""
+    owner_name: str = ""
+    active: bool = True
+    tags: list[Tag] = Field(default_factory=list)
+    state: str = ""
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+    updated_at: datetime | None = Field(default=None, alias="updatedAt")
+
+    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_raw(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        model = handler(data)
+        if isinstance(data, dict) and isinstance(model, _Document):
+            model._raw = data
+        return model
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id_text(cls, value: Any) -> Any:
+        if isinstance(value, dict) and "$oid" in value:  # extended JSON, as some exports send
+            return value["$oid"]
+        return value
+
+    @field_validator("name", "description", "owner", "owner_name", "state", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return _as_str(value)
+
+    @field_validator("active", mode="before")
+    @classmethod
+    def _active(cls, value: Any) -> bool:
+        return value is not False and value != "false"
+
+    @field_validator("tags", mode="before")
+    @classmethod
+    def _tags(cls, value: Any) -> list[Tag]:
+        return _tags(value)
+
+    @field_validator("created_at", "updated_at", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> datetime | None:
+        return parse_time(value)
+
+    @property
+    def tag_text(self) -> str:
+        """Tags as ``type:value`` words, comma separated."""
+        return ", ".join(str(tag) for tag in self.tags)
+
+    def document(self) -> dict[str, Any]:
+        """A deep copy of the document exactly as the server sent it, unknown fields included."""
+        if self._raw:
+            return copy.deepcopy(self._raw)
+        return self.model_dump(by_alias=True, mode="json", exclude_unset=True)
+
+
+class Pipeline(_Document):
+    """An Opsera pipeline. ``workflow`` is kept raw; everything derived from it is tolerant."""
+
+    type: list[str] = Field(default_factory=list)
+    workflow: Any = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _types(cls, value: Any) -> list[str]:
+        if isinstance(value, str):
+            return [value] if value else []
+        if isinstance(value, list):
+            return [item for item in (_as_str(v) for v in value) if item]
+        return []
+
+    @cached_property
+    def status(self) -> PipelineStatus:
+        """The status, derived as the portal derives it."""
+        return derive_status(self.workflow)
+
+    @cached_property
+    def plan(self) -> list[Step]:
+        """The plan's steps, in order."""
+        return _plan(_as_dict(self.workflow))
+
+    @property
+    def run_count(self) -> int:
+        """How many runs the pipeline has had (0 if it never ran or the server did not say)."""
+        return _as_int(_as_dict(self.workflow).get("run_count")) or 0
+
+    @property
+    def _last_step(self) -> dict[str, Any]:
+        return _as_dict(_as_dict(self.workflow).get("last_step"))
+
+    @cached_property
+    def current_step_index(self) -> int | None:
+        """Index in :attr:`plan` of the step the run is at, failed at or succeeded at."""
+        last = self._last_step
+        if self.status is PipelineStatus.SUCCESS:
+            step_id = _as_dict(last.get("success")).get("step_id")
+        elif self.status is PipelineStatus.FAILED:
+            step_id = _as_dict(last.get("failed")).get("step_id")
+        else:
+            step_id = _as_dict(last.get("running")).get("step_id")
+        if not step_id:
+            return None
+        for index, step in enumerate(self.plan):
+            if step.id == step_id:
+                return index
+        return None
+
+    @property
+    def current_step(self) -> Step | None:
+        """The step the run is at (or ended at), if known."""
+        index = self.current_step_index
+        return None if index is None else self.plan[index]
+
+    @property
+    def step_text(self) -> str:
+        """``3/5 Deploy``, or an empty string when no step applies."""
+        index = self.current_step_index
+        if index is None:
+            return ""
+        return f"{index + 1}/{len(self.plan)} {self.plan[index].name}"
+
+    @property
+    def last_run_status(self) -> str:
+        """The last run's status word, as sent (``success``, ``failed``, ...)."""
+        return _as_str(_as_dict(_as_dict(self.workflow).get("last_run")).get("status"))
+
+    @property
+    def last_run_completed(self) -> datetime | None:
+        """When the last run finished, if the server said."""
+        return parse_time(_as_dict(_as_dict(self.workflow).get("last_run")).get("completed"))
+
+    @property
+    def gate(self) -> Step | None:
+        """The approval gate the pipeline waits at, if it is awaiting approval."""
+        if self.status is not PipelineStatus.AWAITING_APPROVAL:
+            return None
+        return self.current_step
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        """When the pipeline reached its gate: the document's last update, while it waits."""
+        return self.updated_at if self.gate is not None else None
+
+
+class Task(_Document):
+    """A standalone Opsera task (Salesforce sync, Git sync, cloud creation, ...)."""
+
+    type: str = ""
+    run_count: int = 0
+    last_run: Any = None
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type(cls, value: Any) -> str:
+        if isinstance(value, list):
+            return ", ".join(_as_str(v) for v in value if _as_str(v))
+        return _as_str(value)
+
+    @field_validator("run_count", mode="before")
+    @classmethod
+    def _runs(cls, value: Any) -> int:
+        return _as_int(value) or 0
+
+    @property
+    def status(self) -> TaskStatus:
+        """The task's state word as a status; anything unexpected is ``unknown``."""
+        try:
+            status = TaskStatus(self.state)
+        except ValueError:
+            return TaskStatus.UNKNOWN if self.state else TaskStatus.IDLE
+        return TaskStatus.UNKNOWN if status is TaskStatus.AWAITING_APPROVAL else status
+
+    @property
+    def last_run_status(self) -> str:
+        """The last run's status word, as sent."""
+        return _as_str(_as_dict(self.last_run).get("status"))
+
+    @property
+    def last_run_completed(self) -> datetime | None:
+        """When the last run finished, if the server said."""
+        return parse_time(_as_dict(self.last_run).get("completed"))
+
+
+class ActivityEntry(BaseModel):
+    """One row of a pipeline's activity log."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    id: str = Field(default="", alias="_id")
+    run_count: int | None = None
+    step_name: str = ""
+    tool_identifier: str = ""
+    action: str = ""
+    message: str = ""
+    status: str = ""
+    created_at: datetime | None = Field(default=None, alias="createdAt")
+
+    @field_validator(
+        "id", "step_name", "tool_identifier", "action", "message", "status", mode="before"
+    )
+    @classmethod
+    def _text(cls, value: Any) -> str:
+        return _as_str(value)
+
+    @field_validator("run_count", mode="before")
+    @classmethod
+    def _runs(cls, value: Any) -> int | None:
+        return _as_int(value)
+
+    @field_validator("created_at", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> datetime | None:
+        return parse_time(value)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionOutcome:
+    """What happened to one target of an action."""
+
+    target: str
+    ok: bool
+    status: str
+    """The server's word: ``executed``, ``success``, ``failed``, ..."""
+    message: str = ""
+    run_count: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """The outcome of one action request, per target."""
+
+    action: str
+    type: str
+    status: str
+    """The server's overall word (``success``, ``partial``, ``failed``, ...)."""
+    message: str
+    outcomes: list[ActionOutcome]
+    pipelines: list[Pipeline] = field(default_factory=list)
+    tasks: list[Task] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every target succeeded."""
+        return all(outcome.ok for outcome in self.outcomes)
+
+    @property
+    def failed(self) -> list[ActionOutcome]:
+        """The targets the action failed for."""
+        return [outcome for outcome in self.outcomes if not outcome.ok]
