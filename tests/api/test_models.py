@@ -31,17 +31,39 @@ def workflow(last_step: Any, plan: list[dict[str, Any]] | None = None) -> dict[s
 @pytest.mark.parametrize(
     ("last_step", "expected"),
     [
-        ({"status": "stopped", "running": {"step_id": GATE, "paused": True, "status": "pending"}}, "awaiting approval"),
+        (
+            {
+                "status": "stopped",
+                "running": {"step_id": GATE, "paused": True, "status": "pending"},
+            },
+            "awaiting approval",
+        ),
         # paused at a step that is not a gate: plain paused, not awaiting approval
-        ({"status": "stopped", "running": {"step_id": BUILD, "paused": True, "status": "pending"}}, "paused"),
+        (
+            {
+                "status": "stopped",
+                "running": {"step_id": BUILD, "paused": True, "status": "pending"},
+            },
+            "paused",
+        ),
         # the gate check comes first, even over a stale success marker
         (
-            {"status": "stopped", "running": {"step_id": GATE, "paused": True}, "success": {"step_id": GATE}},
+            {
+                "status": "stopped",
+                "running": {"step_id": GATE, "paused": True},
+                "success": {"step_id": GATE},
+            },
             "awaiting approval",
         ),
         ({"status": "stopped", "success": {"step_id": GATE}}, "success"),
         ({"status": "stopped", "failed": {"step_id": BUILD}}, "failed"),
-        ({"status": "running", "running": {"step_id": BUILD, "paused": False, "status": "running"}}, "running"),
+        (
+            {
+                "status": "running",
+                "running": {"step_id": BUILD, "paused": False, "status": "running"},
+            },
+            "running",
+        ),
         ({"status": "stopped", "running": {"step_id": BUILD, "status": "pending"}}, "paused"),
         ({"status": "stopped"}, "stopped"),
         ({}, "idle"),
@@ -76,7 +98,9 @@ def test_current_step_gate_and_waiting_since() -> None:
             "_id": "5fd56d90979ee048ee660624",
             "name": "deploy-web",
             "updatedAt": "2026-11-27T10:00:00Z",
-            "workflow": workflow({"status": "stopped", "running": {"step_id": GATE, "paused": True}}),
+            "workflow": workflow(
+                {"status": "stopped", "running": {"step_id": GATE, "paused": True}}
+            ),
         }
     )
     assert pipeline.step_text == "2/2 Approve release"
@@ -112,7 +136,9 @@ def test_fast_json_path_keeps_unknown_fields() -> None:
     assert pipeline.status is PipelineStatus.UNKNOWN
 
 
-@pytest.mark.parametrize("value", ["2026-11-27T10:00:00Z", "2026-11-27T10:00:00+00:00", 1795773600, 1795773600000])
+@pytest.mark.parametrize(
+    "value", ["2026-11-27T10:00:00Z", "2026-11-27T10:00:00+00:00", 1795773600, 1795773600000]
+)
 def test_times_in_the_shapes_servers_send(value: Any) -> None:
     pipeline = Pipeline.model_validate({"_id": "x", "createdAt": value})
     assert pipeline.created_at == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
