@@ -6,7 +6,7 @@ characters, no terminal escapes) and into a ``rich.text.Text`` (never parsed as 
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from datetime import datetime
 
 from rich.text import Text
@@ -14,6 +14,7 @@ from rich.text import Text
 from opstui.api import PipelineStatus
 
 __all__ = [
+    "REPLACEMENT_CHARACTER",
     "STATUS_ORDER",
     "STATUS_STYLE",
     "duration",
@@ -23,7 +24,12 @@ __all__ = [
     "status_text",
 ]
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+REPLACEMENT_CHARACTER = "\ufffd"
+"""What :func:`safe_text` puts in place of a character that must not reach the terminal."""
+
+# Cc: C0 and C1 controls, DEL, ESC. Cf: format characters (bidi overrides, zero-width). Cs: lone
+# surrogates. Zl, Zp: line and paragraph separators.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 STATUS_STYLE: dict[PipelineStatus, str] = {
     PipelineStatus.AWAITING_APPROVAL: "bold yellow",
@@ -56,13 +62,21 @@ STATUS_ORDER: dict[PipelineStatus, int] = {
 
 
 def safe_text(value: object, limit: int | None = None) -> str:
-    """Untrusted text with control characters and escapes replaced, on one line if ``limit``."""
+    """Untrusted text made safe for one line of a terminal; cut to ``limit`` characters if given.
+
+    Every control or invisible formatting character becomes U+FFFD: C0 and C1 controls (ESC,
+    BEL, tab, newline), DEL, Unicode format characters (bidi overrides, zero-width characters,
+    which can make one name look like another), lone surrogates, line and paragraph separators.
+    Markup-like brackets are kept: render the result as plain text (:func:`plain`), never markup.
+    """
     text = "" if value is None else str(value)
-    text = _CONTROL.sub("\ufffd", text)
-    if limit is not None:
-        text = " ".join(text.split())
-        if len(text) > limit:
-            text = text[: max(0, limit - 1)] + "…"
+    if not text.isprintable():
+        text = "".join(
+            REPLACEMENT_CHARACTER if unicodedata.category(char) in _UNSAFE_CATEGORIES else char
+            for char in text
+        )
+    if limit is not None and len(text) > limit:
+        text = text[: max(0, limit - 1)] + "…"
     return text
 
 

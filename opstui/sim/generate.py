@@ -1,0 +1,554 @@
+"""The seeded generator of a lived-in tenant: pipelines, tasks and their history at time zero.
+
+Everything here is derived from ``random.Random`` instances seeded with strings built from the world's
+seed, so the same seed always gives the same tenant.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, NamedTuple
+
+from opstui.sim import activity as msg
+from opstui.sim.common import Doc, hex_id, is_active_step, is_gate, iso, step_fate, task_fate
+from opstui.sim.names import (
+    AI_ML_NAMES,
+    ENVS,
+    PAUSE_REASONS,
+    PEOPLE,
+    REJECT_REASONS,
+    SCHEDULER,
+    SDLC_SUFFIXES,
+    SERVICES,
+    SFDC_NAMES,
+    TASKS,
+    Person,
+)
+
+IdSource = Callable[[str], str]
+"""Hands out the next deterministic id of a kind (``"row"``, ...)."""
+
+Scenario = Literal["never", "success", "failed", "stopped", "running", "awaiting", "paused"]
+
+_IDLE: tuple[Scenario, ...] = ("never", "success", "failed", "stopped")
+_MINUTE = 60_000
+_HOUR = 60 * _MINUTE
+_DAY = 24 * _HOUR
+
+
+def user_id(person: Person) -> str:
+    """The stable user id of a member of the tenant."""
+    return hex_id("user", person.email)
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """A transition that the world must schedule: the end of a running step or task."""
+
+    when: datetime
+    kind: Literal["step", "task"]
+    key: str
+    run_count: int
+    index: int
+
+
+@dataclass
+class Generated:
+    """The tenant at time zero."""
+
+    pipelines: list[Doc] = field(default_factory=list)
+    tasks: list[Doc] = field(default_factory=list)
+    activity: dict[str, list[Doc]] = field(default_factory=dict)
+    pending: list[PendingEvent] = field(default_factory=list)
+
+
+class _Row(NamedTuple):
+    offset_ms: int
+    step: Any
+    action: str
+    message: str
+    status: str
+
+
+@dataclass
+class _Script:
+    """One run, relative to its start: its rows and how it ended."""
+
+    rows: list[_Row]
+    end_ms: int
+    outcome: Scenario
+    index: int
+    duration_ms: int = 0
+
+
+def generate(
+    *,
+    seed: int,
+    pipelines: int,
+    tasks: int,
+    t0: datetime,
+    failure_rate: float,
+    new_id: IdSource,
+) -> Generated:
+    """Build the lived-in tenant as it stands at ``t0``."""
+    builder = _Builder(seed, t0, failure_rate, new_id)
+    out = Generated()
+    rng = random.Random(f"{seed}:generate")
+    scenarios = _pipeline_scenarios(pipelines, rng)
+    names: set[str] = set()
+    for i, scenario in enumerate(scenarios):
+        doc, rows, pending = builder.pipeline(i, scenario, names)
+        out.pipelines.append(doc)
+        out.activity[doc["_id"]] = rows
+        if pending is not None:
+            out.pending.append(pending)
+    idle = [
+        doc for doc, scenario in zip(out.pipelines, scenarios, strict=True) if scenario in _IDLE
+    ]
+    if len(out.pipelines) >= 10 and idle and all(doc["active"] for doc in out.pipelines):
+        idle[-1]["active"] = False  # a tenant always has an inactive pipeline or two
+    task_rng = random.Random(f"{seed}:generate-tasks")
+    task_names: set[str] = set()
+    for i, task_scenario in enumerate(_task_scenarios(tasks, task_rng)):
+        task, task_pending = builder.task(i, task_scenario, task_names)
+        out.tasks.append(task)
+        if task_pending is not None:
+            out.pending.append(task_pending)
+    return out
+
+
+def _pipeline_scenarios(n: int, rng: random.Random) -> list[Scenario]:
+    """One of each state first (so even a small tenant shows them all), then a realistic mix."""
+    base: list[Scenario] = [
+        "awaiting",
+        "running",
+        "success",
+        "failed",
+        "stopped",
+        "never",
+        "paused",
+    ]
+    order = base[:n]
+    if n >= 30:
+        order.append("paused")
+    population: list[Scenario] = ["success", "awaiting", "running", "failed", "stopped", "never"]
+    weights = [0.38, 0.13, 0.13, 0.16, 0.1, 0.1]
+    while len(order) < n:
+        order.append(rng.choices(population, weights)[0])
+    rng.shuffle(order)
+    return order
+
+
+def _task_scenarios(n: int, rng: random.Random) -> list[Scenario]:
+    base: list[Scenario] = ["running", "success", "failed", "never", "stopped"]
+    order = base[:n]
+    population: list[Scenario] = ["success", "failed", "running", "never", "stopped"]
+    weights = [0.5, 0.2, 0.1, 0.1, 0.1]
+    while len(order) < n:
+        order.append(rng.choices(population, weights)[0])
+    rng.shuffle(order)
+    return order
+
+
+def _log_uniform_ms(rng: random.Random, low_ms: int, high_ms: int) -> int:
+    """A duration spread evenly on a log scale: as many "minutes ago" as "hours ago"."""
+    return int(math.exp(rng.uniform(math.log(low_ms), math.log(high_ms))))
+
+
+def _unique(name: str, used: set[str]) -> str:
+    candidate = name
+    k = 2
+    while candidate in used:
+        candidate = f"{name}-{k}"
+        k += 1
+    used.add(candidate)
+    return candidate
+
+
+def _step(
+    pipeline_id: str, index: int, name: str, tool: str, config: dict[str, Any], seed: int
+) -> Doc:
+    return {
+        "_id": hex_id(seed, pipeline_id, "step", index),
+        "name": name,
+        "active": True,
+        "tool": {"tool_identifier": tool, "configuration": config},
+    }
+
+
+class _Builder:
+    def __init__(self, seed: int, t0: datetime, failure_rate: float, new_id: IdSource) -> None:
+        self.seed = seed
+        self.t0 = t0
+        self.failure_rate = failure_rate
+        self.new_id = new_id
+
+    # -- pipelines -------------------------------------------------------------------------------
+
+    def pipeline(
+        self, i: int, scenario: Scenario, used_names: set[str]
+    ) -> tuple[Doc, list[Doc], PendingEvent | None]:
+        seed = self.seed
+        rng = random.Random(f"{seed}:pipeline:{i}")
+        pid = hex_id(seed, "pipeline", i)
+        kind = rng.choices(["sdlc", "sfdc", "ai-ml"], [0.75, 0.15, 0.1])[0]
+        env = rng.choices(ENVS, [5, 3, 2])[0]
+        owner = rng.choice(PEOPLE)
+        if kind == "sdlc":
+            service = rng.choice(SERVICES)
+            subject, team = service.name, service.team
+            name = _unique(f"{service.name}-{rng.choice(SDLC_SUFFIXES)}", used_names)
+            description = f"Builds, tests and ships {service.name} to {env}"
+        elif kind == "sfdc":
+            name = _unique(rng.choice(SFDC_NAMES), used_names)
+            subject, team = name, "salesforce"
+            description = f"Salesforce release train: {name.replace('-', ' ')}"
+        else:
+            name = _unique(rng.choice(AI_ML_NAMES), used_names)
+            subject, team = name, "ml"
+            description = f"Machine-learning pipeline: {name.replace('-', ' ')}"
+        gate = scenario == "awaiting" or rng.random() < 0.35
+        plan = self._plan(pid, kind, subject, env, gate, rng)
+        tags = [{"type": "env", "value": env}, {"type": "team", "value": team}]
+        if rng.random() < 0.3:
+            tags.append({"type": "cost-center", "value": f"cc-{rng.randint(1000, 1099)}"})
+        active = not (scenario in _IDLE and rng.random() < 0.1)
+
+        workflow: Doc = {"run_count": 0, "plan": plan}
+        doc: Doc = {
+            "_id": pid,
+            "name": name,
+            "description": description,
+            "owner": user_id(owner),
+            "owner_name": owner.name,
+            "type": [kind],
+            "active": active,
+            "tags": tags,
+            "state": "stopped",
+            "workflow": workflow,
+            "account": "acme",
+            "roles": [{"user": owner.email, "role": "administrator"}],
+            "createdAt": "",
+            "updatedAt": "",
+        }
+        rows: list[Doc] = []
+        pending: PendingEvent | None = None
+        if scenario == "never":
+            created = self.t0 - timedelta(milliseconds=rng.randint(_HOUR, 200 * _DAY))
+            updated = created + timedelta(milliseconds=rng.randint(0, _HOUR))
+            doc["createdAt"], doc["updatedAt"] = iso(created), iso(updated)
+            return doc, rows, None
+
+        run_count = rng.randint(1, 80)
+        workflow["run_count"] = run_count
+        history = random.Random(f"{seed}:{pid}:history")
+        current = self._script(pid, plan, run_count, scenario, history)
+        start = self._anchor_current(current, history)
+        # Earlier runs, most recent first, each ending a while before the next one started.
+        earlier: list[tuple[datetime, _Script, int]] = []
+        cursor = start
+        for n in range(run_count - 1, max(0, run_count - 3), -1):
+            script = self._script(pid, plan, n, "success", history, natural=True)
+            end = cursor - timedelta(milliseconds=rng.randint(20 * _MINUTE, 36 * _HOUR))
+            run_start = end - timedelta(milliseconds=script.end_ms)
+            earlier.append((run_start, script, n))
+            cursor = run_start
+        runs = [*reversed(earlier), (start, current, run_count)]
+        for run_start, script, n in runs:
+            for row in script.rows:
+                when = run_start + timedelta(milliseconds=row.offset_ms)
+                rows.append(
+                    msg.make_row(
+                        self.new_id("row"),
+                        n,
+                        when,
+                        step=row.step,
+                        action=row.action,
+                        message=row.message,
+                        status=row.status,
+                    )
+                )
+        created = runs[0][0] - timedelta(milliseconds=rng.randint(_DAY, 300 * _DAY))
+        doc["createdAt"] = iso(created)
+        doc["updatedAt"] = rows[-1]["createdAt"]
+
+        end = start + timedelta(milliseconds=current.end_ms)
+        step = plan[current.index]
+        if current.outcome in ("success", "failed", "stopped"):
+            workflow["last_step"] = (
+                {"status": "stopped"}
+                if current.outcome == "stopped"
+                else {"status": "stopped", current.outcome: {"step_id": step["_id"]}}
+            )
+            workflow["last_run"] = {"status": current.outcome, "completed": iso(end)}
+        else:
+            if len(earlier) > 0:
+                previous_start, previous, _ = earlier[0]
+                completed = previous_start + timedelta(milliseconds=previous.end_ms)
+                workflow["last_run"] = {"status": previous.outcome, "completed": iso(completed)}
+            if current.outcome == "running":
+                workflow["last_step"] = {
+                    "status": "running",
+                    "running": {"step_id": step["_id"], "paused": False, "status": "running"},
+                }
+                pending = PendingEvent(
+                    end + timedelta(milliseconds=current.duration_ms),
+                    "step",
+                    pid,
+                    run_count,
+                    current.index,
+                )
+            else:
+                workflow["last_step"] = {
+                    "status": "stopped",
+                    "running": {"step_id": step["_id"], "paused": True, "status": "pending"},
+                }
+        doc["state"] = "paused" if current.outcome in ("awaiting", "paused") else current.outcome
+        # Keep the contract's key order: last_step and last_run after the plan.
+        for key in ("last_step", "last_run"):
+            if key in workflow:
+                workflow[key] = workflow.pop(key)
+        return doc, rows, pending
+
+    def _anchor_current(self, script: _Script, rng: random.Random) -> datetime:
+        """When the current run started, so that it ends (or stands) where its scenario says."""
+        if script.outcome == "running":
+            elapsed = max(1, int(script.duration_ms * rng.uniform(0.1, 0.9)))
+            return self.t0 - timedelta(milliseconds=script.end_ms + elapsed)
+        if script.outcome == "awaiting":
+            ago = _log_uniform_ms(rng, 2 * _MINUTE, 8 * _HOUR)
+        elif script.outcome == "paused":
+            ago = _log_uniform_ms(rng, 5 * _MINUTE, 5 * _HOUR)
+        else:
+            ago = _log_uniform_ms(rng, 2 * _MINUTE, 3 * _DAY)
+        return self.t0 - timedelta(milliseconds=script.end_ms + ago)
+
+    def _script(
+        self,
+        pid: str,
+        plan: list[Doc],
+        run_count: int,
+        scenario: Scenario,
+        rng: random.Random,
+        *,
+        natural: bool = False,
+    ) -> _Script:
+        """Play one run of ``plan`` from offset 0; it ends as ``scenario`` says (or as fate says)."""
+        active = [i for i, step in enumerate(plan) if is_active_step(step)]
+        work = [i for i in active if not is_gate(plan[i])]
+        gates = [i for i in active if is_gate(plan[i])]
+        stop_at = -1
+        if not natural:
+            if scenario == "awaiting":
+                stop_at = rng.choice(gates)
+            elif scenario == "failed":
+                stop_at = rng.choice(active)
+            elif scenario in ("running", "stopped", "paused"):
+                stop_at = rng.choice(work)
+        starter = rng.choice([*(p.name for p in PEOPLE[:6]), SCHEDULER, SCHEDULER])
+        rows = [_Row(0, None, "run started", msg.run_started(run_count, starter), "running")]
+        t = 0
+        for i in active:
+            step = plan[i]
+            if is_gate(step):
+                rows.append(
+                    _Row(t, step, "awaiting approval", msg.awaiting_approval(step), "pending")
+                )
+                if i == stop_at and scenario == "awaiting":
+                    return _Script(rows, t, "awaiting", i)
+                t += rng.randint(_MINUTE, 90 * _MINUTE)
+                if (i == stop_at and scenario == "failed") or (natural and rng.random() < 0.1):
+                    rows.append(_Row(t, step, "rejected", rng.choice(REJECT_REASONS), "failed"))
+                    rows.append(
+                        _Row(t, None, "run failed", msg.run_rejected(run_count, step), "failed")
+                    )
+                    return _Script(rows, t, "failed", i)
+                approver = rng.choice(PEOPLE).name
+                rows.append(_Row(t, step, "approved", msg.approved(approver), "success"))
+                continue
+            fate = step_fate(self.seed, pid, run_count, i, self.failure_rate)
+            rows.append(_Row(t, step, "started", msg.step_started(step), "running"))
+            if i == stop_at and scenario == "running":
+                return _Script(rows, t, "running", i, fate.duration_ms)
+            if i == stop_at and scenario in ("stopped", "paused"):
+                t += int(fate.duration_ms * rng.uniform(0.2, 0.8))
+                if scenario == "stopped":
+                    by = rng.choice(PEOPLE).name
+                    rows.append(_Row(t, step, "stopped", msg.run_stopped(run_count, by), "stopped"))
+                    return _Script(rows, t, "stopped", i)
+                rows.append(_Row(t, step, "paused", rng.choice(PAUSE_REASONS), "pending"))
+                return _Script(rows, t, "paused", i)
+            t += fate.duration_ms
+            fails = fate.fails if natural else (i == stop_at and scenario == "failed")
+            if fails:
+                tool = step["tool"]["tool_identifier"]
+                rows.append(_Row(t, step, "failed", msg.step_failed(tool), "failed"))
+                rows.append(_Row(t, None, "run failed", msg.run_failed(run_count, step), "failed"))
+                return _Script(rows, t, "failed", i)
+            rows.append(
+                _Row(t, step, "completed", msg.step_completed(step, fate.duration_ms), "success")
+            )
+        rows.append(_Row(t, None, "run completed", msg.run_completed(run_count), "success"))
+        return _Script(rows, t, "success", active[-1])
+
+    def _plan(
+        self, pid: str, kind: str, subject: str, env: str, gate: bool, rng: random.Random
+    ) -> list[Doc]:
+        """2 to 8 steps in a realistic order; a gate, when there is one, comes before the deploy."""
+        head: list[tuple[str, str, dict[str, Any]]]
+        middle: list[tuple[str, str, dict[str, Any]]]
+        deploy: tuple[str, str, dict[str, Any]]
+        if kind == "sdlc":
+            build_tool = rng.choice(["jenkins", "github-actions", "gitlab-ci"])
+            head = [
+                ("Checkout source", "git", {"repository": f"acme/{subject}", "branch": "main"}),
+                ("Build", build_tool, {"jobName": f"{subject}-build"}),
+            ]
+            middle = [
+                ("Unit tests", build_tool, {"jobName": f"{subject}-unit-tests"}),
+                ("SonarQube scan", "sonar", {"projectKey": f"acme:{subject}"}),
+                ("Security scan", "snyk", {"severityThreshold": "high"}),
+                (
+                    "Push image",
+                    "docker-push",
+                    {"repository": f"registry.example.com/acme/{subject}"},
+                ),
+                ("Provision infrastructure", "terraform", {"workspace": f"{subject}-{env}"}),
+                ("Deploy to staging", "argo", {"application": f"{subject}-staging"}),
+                ("Smoke tests", rng.choice(["selenium", "jmeter"]), {"suite": "smoke"}),
+            ]
+            deploy = (
+                f"Deploy to {env}",
+                rng.choice(["argo", "helm"]),
+                {"release": f"{subject}-{env}"},
+            )
+        elif kind == "sfdc":
+            head = [("Retrieve metadata", "sfdc-configurator", {"org": "dev-sandbox"})]
+            middle = [
+                ("Static analysis", "pmd", {"ruleset": "apex-quickstart"}),
+                ("Validate package", "sfdc-configurator", {"checkOnly": True}),
+                ("Run Apex tests", "sfdc-configurator", {"testLevel": "RunLocalTests"}),
+                ("Backup org", "sfdc-configurator", {"org": "production"}),
+            ]
+            deploy = (f"Deploy to {env} org", "sfdc-configurator", {"org": env})
+        else:
+            head = [
+                ("Pull training data", "aws-s3", {"bucket": "acme-ml-data"}),
+                ("Train model", "databricks", {"cluster": "ml-gpu"}),
+            ]
+            middle = [
+                ("Evaluate model", "python", {"script": "evaluate.py"}),
+                ("Register model", "mlflow", {"model": subject}),
+            ]
+            deploy = ("Deploy endpoint", "sagemaker", {"endpoint": f"{subject}-{env}"})
+
+        chosen = [step for step in middle if rng.random() < 0.45]
+        tail: list[tuple[str, str, dict[str, Any]]] = []
+        if gate:
+            tail.append(self._gate(subject, env, rng))
+            tail.append(deploy)
+        elif rng.random() < 0.6:
+            tail.append(deploy)
+        if kind == "sdlc" and rng.random() < 0.3:
+            tail.append(("Notify #releases", "slack", {"channel": "#releases"}))
+        while len(head) + len(chosen) + len(tail) > 8:
+            chosen.pop(rng.randrange(len(chosen)))
+        specs = [*head, *chosen, *tail]
+        if len(specs) < 2:
+            specs.append(deploy)
+        plan = [_step(pid, i, *spec, seed=self.seed) for i, spec in enumerate(specs)]
+        switchable = [i for i in range(2, len(plan)) if not is_gate(plan[i])]
+        for i in switchable:
+            if rng.random() < 0.05:
+                plan[i]["active"] = False
+        return plan
+
+    @staticmethod
+    def _gate(subject: str, env: str, rng: random.Random) -> tuple[str, str, dict[str, Any]]:
+        config: dict[str, Any] = {}
+        if rng.random() < 0.85:
+            name = rng.choice(["Approve release", "Approve production deploy", "Release sign-off"])
+            if rng.random() < 0.8:
+                approvers = rng.sample([p.email for p in PEOPLE], rng.randint(1, 3))
+                config = {
+                    "message": f"Approve release of {subject} to {env}?",
+                    "approvers": approvers,
+                }
+            return name, "approval", config
+        if rng.random() < 0.7:
+            config = {"message": f"Confirm the change window for {subject} is open"}
+        return "Confirm change window", "user-action", config
+
+    # -- tasks -----------------------------------------------------------------------------------
+
+    def task(
+        self, i: int, scenario: Scenario, used_names: set[str]
+    ) -> tuple[Doc, PendingEvent | None]:
+        seed = self.seed
+        rng = random.Random(f"{seed}:task:{i}")
+        tid = hex_id(seed, "task", i)
+        name, kind, description = TASKS[i % len(TASKS)]
+        owner = rng.choice(PEOPLE)
+        env = rng.choices(ENVS, [5, 3, 2])[0]
+        created = self.t0 - timedelta(milliseconds=rng.randint(10 * _DAY, 300 * _DAY))
+        doc: Doc = {
+            "_id": tid,
+            "name": _unique(name, used_names),
+            "description": description,
+            "type": kind,
+            "owner": user_id(owner),
+            "owner_name": owner.name,
+            "active": not (scenario == "never" and rng.random() < 0.3),
+            "tags": [{"type": "env", "value": env}],
+            "state": "stopped",
+            "run_count": 0,
+            "createdAt": iso(created),
+            "updatedAt": iso(created),
+        }
+        if scenario == "never":
+            return doc, None
+        run_count = rng.randint(1, 120)
+        doc["run_count"] = run_count
+        ago = _log_uniform_ms(rng, 2 * _MINUTE, 3 * _DAY)
+        if scenario == "running":
+            fate = task_fate(seed, tid, run_count, self.failure_rate)
+            started = self.t0 - timedelta(milliseconds=max(1, int(fate.duration_ms * rng.random())))
+            doc["state"] = "running"
+            doc["updatedAt"] = iso(started)
+            if run_count > 1:
+                previous = started - timedelta(milliseconds=ago)
+                status = rng.choice(["success", "success", "failed"])
+                doc["last_run"] = {"status": status, "completed": iso(previous)}
+            pending = PendingEvent(
+                started + timedelta(milliseconds=fate.duration_ms), "task", tid, run_count, 0
+            )
+            return _task_key_order(doc), pending
+        completed = self.t0 - timedelta(milliseconds=ago)
+        doc["state"] = scenario
+        doc["last_run"] = {"status": scenario, "completed": iso(completed)}
+        doc["updatedAt"] = iso(completed)
+        return _task_key_order(doc), None
+
+
+def _task_key_order(doc: Doc) -> Doc:
+    """Put ``last_run`` right after ``run_count``, as the contract lists the fields."""
+    order: Sequence[str] = (
+        "_id",
+        "name",
+        "description",
+        "type",
+        "owner",
+        "owner_name",
+        "active",
+        "tags",
+        "state",
+        "run_count",
+        "last_run",
+        "createdAt",
+        "updatedAt",
+    )
+    return {key: doc[key] for key in order if key in doc}
