@@ -100,6 +100,8 @@ class Settings:
     """Desktop notifications through the terminal's own escape (OSC 9 or OSC 777)."""
     audit_log: Path = field(default_factory=lambda: audit_log_path())
     """Where every action taken is recorded, one JSON line each."""
+    token_env: str | None = None
+    """The environment variable the token is read from, when not ``OPSTUI_TOKEN``."""
 
     @property
     def server_label(self) -> str:
@@ -108,17 +110,17 @@ class Settings:
             return self.profile
         if not self.base_url:
             return "no server"
-        host = self.base_url.split("://", 1)[-1].split("/", 1)[0]
-        return host or self.base_url
+        # never user:password@ (a URL may carry credentials): only the host and port
+        host = self.base_url.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[2]
+        return host or "server"
 
     def require_server(self) -> tuple[str, str]:
         """The base URL and the revealed token, or a ConfigError saying which is missing."""
         if not self.base_url:
             raise ConfigError("no server: set OPSTUI_BASE_URL or pass --base-url (or try --demo)")
         if self.token is None:
-            raise ConfigError(
-                "no token: set OPSTUI_TOKEN (it is never taken from the command line)"
-            )
+            variable = self.token_env or "OPSTUI_TOKEN"
+            raise ConfigError(f"no token: set {variable} (it is never taken from the command line)")
         return self.base_url, self.token.reveal()
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -205,10 +207,12 @@ def load_settings(
             raise ConfigError(f"the server must be an http(s) URL, not {url!r}")
         url = url.rstrip("/")
 
+    # A profile's own variable only: falling back to OPSTUI_TOKEN could send one server's
+    # token to another server.
     token_env = section.get("token_env") or "OPSTUI_TOKEN"
     if not isinstance(token_env, str):
         raise ConfigError("token_env must name an environment variable")
-    raw_token = (env.get(token_env) or env.get("OPSTUI_TOKEN") or "").strip()
+    raw_token = (env.get(token_env) or "").strip()
 
     notifications = _table(data.get("notifications"), "notifications")
     desktop = notifications.get("desktop", "off")
@@ -237,4 +241,5 @@ def load_settings(
         bell=bell,
         desktop=cast(DesktopNotify, desktop),
         audit_log=audit_log_path(env),
+        token_env=token_env if token_env != "OPSTUI_TOKEN" else None,
     )

@@ -30,9 +30,9 @@ from opstui.api.errors import (
     RequestTimeoutError,
     ServerError,
     error_for_status,
-    one_line,
 )
 from opstui.api.models import ActionOutcome, ActionResult, ActivityEntry, Pipeline, Task
+from opstui.api.text import one_line
 
 __all__ = [
     "ACTIONS",

@@ -7,7 +7,7 @@ field, which is cleaned of control characters and cut short.
 
 from __future__ import annotations
 
-import re
+from opstui.api.text import one_line
 
 __all__ = [
     "ApiError",
@@ -24,19 +24,9 @@ __all__ = [
     "RequestTimeoutError",
     "ServerError",
     "TransportError",
-    "one_line",
 ]
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 MAX_MESSAGE = 300
-
-
-def one_line(text: str, limit: int = MAX_MESSAGE) -> str:
-    """Fold ``text`` to a single printable line of at most ``limit`` characters."""
-    folded = " ".join(_CONTROL.sub(" ", text).split())
-    if len(folded) > limit:
-        folded = folded[: limit - 1].rstrip() + "…"
-    return folded
 
 
 class OpseraError(Exception):
