@@ -1,0 +1,1 @@
+"""Benchmarks of opstui (not tests): ``python -m bench``."""

@@ -1,0 +1,631 @@
+"""One pipeline, in full and live: its facts, its gate, its plan and its activity log.
+
+The screen polls on its own: a one-shot timer starts a worker, the worker asks for the pipeline's
+status and its activity log (two requests), applies them, then re-arms the timer; so polls never
+overlap, and a slow server slows the polls instead of piling them up. A failed poll keeps the last
+data on screen, says "offline · retrying" quietly, and backs off. Action keys hand the pipeline
+to the app (``app.run_action``), which asks, re-checks and sends; then the screen polls at once.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar, Protocol, cast
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.signal import Signal
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from opstui.api import (
+    ActivityEntry,
+    NotFoundError,
+    OpseraClient,
+    OpseraError,
+    Pipeline,
+    Task,
+)
+from opstui.api.rules import why_not
+from opstui.tui.actions import Performed
+from opstui.tui.format import duration, plain, relative, safe_text, status_text
+from opstui.tui.widgets.activity_log import ActivityLog, entry_time
+from opstui.tui.widgets.plan_view import PlanView
+
+__all__ = [
+    "PIPELINE_KEY_ACTIONS",
+    "ActionHost",
+    "DetailsScreen",
+    "LiveStatus",
+    "request_action",
+    "status_bar",
+    "subscribe_action_done",
+]
+
+PIPELINE_KEY_ACTIONS: dict[str, str] = {
+    "run": "run",
+    "stop": "stop",
+    "reset": "reset",
+    "approve": "approve",
+    "reject": "reject",
+    "edit": "update",
+    "clone": "clone",
+    "delete": "delete",
+}
+"""The screen's key actions, and the Opsera action each asks the app for (``e``: ``update``)."""
+
+EXPLAIN_AGAIN_AFTER = 2.0
+"""Seconds before the same explanation is shown again (a held key repeats)."""
+
+MAX_BACKOFF = 60.0
+"""The longest wait between two failed polls, in seconds (unless the refresh itself is longer)."""
+
+
+class ActionHost(Protocol):
+    """What the screens need from the app: one entry point for every action.
+
+    ``run_action`` shows the dialogs, re-checks and sends. It may be a coroutine function (the
+    screen awaits it in a worker, then polls) or a plain method that starts a worker of its own
+    and returns at once (the screen polls at once, and again when the app's ``action_done``
+    signal says the action was sent; the app may also call ``refresh_now()`` itself).
+    """
+
+    def run_action(self, action: str, items: Sequence[Pipeline | Task]) -> Any:
+        """Ask for, re-check and send ``action`` for ``items``."""
+        ...
+
+
+def host_run_action(host: object, action: str, items: Sequence[Pipeline | Task]) -> Any:
+    """Call the app's ``run_action(action, items)``: the one seam between screens and actions."""
+    return cast(ActionHost, host).run_action(action, list(items))
+
+
+async def request_action(host: object, action: str, items: Sequence[Pipeline | Task]) -> None:
+    """Hand ``action`` for ``items`` to the app and wait for it if the app's entry point is async."""
+    outcome = host_run_action(host, action, items)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+def subscribe_action_done(node: DOMNode, callback: Callable[[Performed], object]) -> None:
+    """Call ``callback`` with each action the app completes, if the app publishes them.
+
+    The app's ``run_action`` may return before the action is sent (it runs the dialogs in a
+    worker of its own); its ``action_done`` signal says when it is really done.
+    """
+    signal = getattr(node.app, "action_done", None)
+    if isinstance(signal, Signal):
+        signal.subscribe(node, callback)
+
+
+@dataclass
+class LiveStatus:
+    """The state of a live refresh, as the status line tells it."""
+
+    updated: datetime | None = None
+    """When the last poll succeeded."""
+    failures: int = 0
+    """Polls failed in a row."""
+    error: str = ""
+    """The last failure, in the client's words."""
+    retry_at: datetime | None = None
+    """When the next try is due, while failing."""
+
+    def succeeded(self, now: datetime) -> None:
+        """Record a successful poll."""
+        self.updated = now
+        self.failures = 0
+        self.error = ""
+        self.retry_at = None
+
+    def failed(self, error: OpseraError, now: datetime, refresh: float) -> float:
+        """Record a failed poll; return the seconds to wait before the next one (backing off)."""
+        self.failures += 1
+        self.error = error.message
+        delay: float = min(refresh * 2.0 ** (self.failures - 1), max(MAX_BACKOFF, refresh))
+        self.retry_at = now + timedelta(seconds=delay)
+        return delay
+
+    @property
+    def offline(self) -> bool:
+        """True while the last poll failed."""
+        return self.failures > 0
+
+    def text(self, now: datetime) -> Text:
+        """``updated 3s ago``, or ``offline · retrying in 8s · <why>``."""
+        if self.failures:
+            wait = 0 if self.retry_at is None else (self.retry_at - now).total_seconds()
+            line = Text(f"offline · retrying in {duration(math.ceil(wait))}")
+            if self.updated is not None:
+                line.append(f" · last update {relative(self.updated, now)}")
+            if self.error:
+                line.append(" · ")
+                line.append(safe_text(self.error, 80), style="dim")
+            return line
+        if self.updated is None:
+            return Text("loading…")
+        return Text(f"updated {relative(self.updated, now)}")
+
+
+def status_bar(left: Text, right: Text | str) -> RenderableType:
+    """A one-line status bar; ``right`` always shows whole, ``left`` is cut when short of room.
+
+    A plain-string ``right`` is a key hint, shown dim.
+    """
+    grid = Table.grid(padding=(0, 2), expand=True)
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(justify="right", no_wrap=True)
+    grid.add_row(left, Text(right, style="dim") if isinstance(right, str) else right)
+    return grid
+
+
+def _label(text: str) -> Text:
+    return Text(text, style="dim")
+
+
+def _or_dash(text: str, limit: int = 200) -> Text:
+    return plain(text, limit=limit) if text.strip() else Text("—", style="dim")
+
+
+def _approvers(configuration: dict[str, Any]) -> list[str]:
+    """The approvers a gate names, whatever the shape: strings, or objects with a name/email."""
+    raw = configuration.get("approvers")
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list):
+        return []
+    names: list[str] = []
+    for item in raw:
+        if isinstance(item, str) and item.strip():
+            names.append(item)
+        elif isinstance(item, dict):
+            for key in ("name", "email", "user", "_id"):
+                value = item.get(key)
+                if isinstance(value, str) and value.strip():
+                    names.append(value)
+                    break
+    return names
+
+
+def render_heading(pipeline: Pipeline) -> RenderableType:
+    """The name, left, and the state word, right; one line."""
+    grid = Table.grid(padding=(0, 2), expand=True)
+    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
+    grid.add_column(justify="right", no_wrap=True)
+    name = plain(pipeline.name or "(unnamed pipeline)", style="bold", limit=120)
+    grid.add_row(name, status_text(pipeline.status))
+    return grid
+
+
+def render_summary(pipeline: Pipeline, now: datetime) -> RenderableType:
+    """Description, then id, type and active; owner and tags; runs, last run and current step.
+
+    Labels are dim words inline, so the block is four lines at 80 columns and wraps when a value
+    is long, instead of squeezing values into a column.
+    """
+    lines: list[Text] = []
+    if pipeline.description.strip():
+        lines.append(plain(safe_text(pipeline.description, 500)))
+    else:
+        lines.append(Text("no description", style="dim"))
+    sep = (" · ", "dim")
+    lines.append(
+        Text.assemble(
+            _label("id "),
+            plain(pipeline.id, limit=60),
+            sep,
+            _label("type "),
+            _or_dash(", ".join(pipeline.type), 60),
+            sep,
+            "active" if pipeline.active else Text("inactive: runs cannot start", style="bold"),
+        )
+    )
+    lines.append(
+        Text.assemble(
+            _label("owner "),
+            _or_dash(pipeline.owner_name or pipeline.owner, 80),
+            sep,
+            _label("tags "),
+            _or_dash(pipeline.tag_text, 300),
+        )
+    )
+    runs = Text.assemble(_label("runs "), str(pipeline.run_count))
+    last_status = pipeline.last_run_status
+    last_time = pipeline.last_run_completed
+    if last_status or last_time is not None:
+        runs.append_text(Text.assemble(sep, _label("last run ")))
+        if last_status:
+            runs.append_text(plain(last_status, limit=20))
+            runs.append(" ")
+        runs.append(relative(last_time, now, never="(no time)"))
+    elif pipeline.run_count == 0:
+        runs.append_text(Text.assemble(sep, _label("never ran")))
+    if pipeline.step_text:
+        runs.append_text(Text.assemble(sep, _label("step "), plain(pipeline.step_text, limit=120)))
+    lines.append(runs)
+    return Group(*lines)
+
+
+def render_gate(pipeline: Pipeline, now: datetime) -> RenderableType | None:
+    """What the pipeline waits for at its approval gate; None when it is not awaiting approval."""
+    gate = pipeline.gate
+    if gate is None:
+        return None
+    index = pipeline.current_step_index
+    lines: list[Text] = []
+    heading = plain(gate.name or "(unnamed gate)", style="bold", limit=80)
+    if index is not None:
+        heading.append(f"  step {index + 1} of {len(pipeline.plan)}", style="dim")
+    lines.append(heading)
+    since = pipeline.waiting_since
+    if since is not None:
+        lines.append(
+            Text.assemble(
+                ("waiting since ", "dim"),
+                entry_time(since, now),
+                (" · for ", "dim"),
+                (duration((now - since).total_seconds()), "bold"),
+            )
+        )
+    message = gate.configuration.get("message")
+    if isinstance(message, str) and message.strip():
+        lines.append(plain(safe_text(message, 500)))
+    approvers = _approvers(gate.configuration)
+    if approvers:
+        lines.append(Text.assemble(("approvers ", "dim"), plain(", ".join(approvers), limit=300)))
+    return Group(*lines)
+
+
+class DetailsScreen(Screen[None]):
+    """One pipeline in full, refreshed live, with its action keys."""
+
+    DEFAULT_CSS = """
+    DetailsScreen {
+        layout: vertical;
+    }
+    DetailsScreen #details-heading {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    DetailsScreen #details-body {
+        height: 1fr;
+    }
+    DetailsScreen #details-notice {
+        display: none;
+        margin: 1 1 0 1;
+        padding: 0 1;
+        color: $text-error;
+        background: $error-muted;
+        text-style: bold;
+    }
+    DetailsScreen #details-notice.-shown {
+        display: block;
+    }
+    DetailsScreen #details-summary {
+        height: auto;
+        padding: 0 1;
+    }
+    DetailsScreen #details-gate {
+        display: none;
+        height: auto;
+        margin: 0 1;
+        padding: 0 1;
+        border: round $warning;
+        border-title-color: $warning;
+        border-title-style: bold;
+    }
+    DetailsScreen #details-gate.-shown {
+        display: block;
+    }
+    DetailsScreen .section {
+        height: 1;
+        margin: 1 0 0 0;
+        padding: 0 1;
+        color: $text-accent;
+        text-style: bold;
+    }
+    DetailsScreen #details-status {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    DetailsScreen #details-status.-offline {
+        color: $text-warning;
+        text-style: bold;
+    }
+    DetailsScreen.-deleted #details-body {
+        opacity: 70%;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", id="back", show=False),
+        Binding("r", "run", "Run", id="run"),
+        Binding("s", "stop", "Stop", id="stop"),
+        Binding("R", "reset", "Reset", id="reset", show=False),
+        Binding("a", "approve", "Approve", id="approve"),
+        Binding("x", "reject", "Reject", id="reject"),
+        Binding("e", "edit", "Edit", id="edit", show=False),
+        Binding("c", "clone", "Clone", id="clone", show=False),
+        Binding("D", "delete", "Delete", id="delete", show=False),
+        Binding("ctrl+r", "refresh_now", "Refresh now", id="refresh", show=False),
+    ]
+    """Binding ids, and which keys the footer shows, match the pipelines screen's: one keymap
+    entry remaps a key on both, and the footer fits 80 columns (``?`` lists every key)."""
+
+    KEY_HELP: ClassVar[list[tuple[str, list[tuple[str, str]]]]] = [
+        (
+            "Look",
+            [
+                ("up/down, pgup/pgdn", "Scroll"),
+                ("home / end", "Top / bottom"),
+                ("escape", "Back to the pipelines"),
+            ],
+        ),
+        (
+            "Act on this pipeline (a greyed key says why when pressed)",
+            [
+                ("r", "Run"),
+                ("s", "Stop"),
+                ("R", "Reset"),
+                ("a", "Approve the gate it waits at"),
+                ("x", "Reject the gate, with a reason"),
+                ("e", "Edit name and description"),
+                ("c", "Clone under a new name"),
+                ("D", "Delete (type the name to confirm)"),
+            ],
+        ),
+        ("Live refresh", [("ctrl+r", "Refresh now")]),
+        (
+            "App",
+            [
+                ("?", "These keys"),
+                ("ctrl+p", "Every command, searchable"),
+                ("q", "Quit"),
+            ],
+        ),
+    ]
+    """The key reference the app's help (``?``) shows on this screen."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        *,
+        client: OpseraClient,
+        now: Callable[[], datetime],
+        refresh: float = 5.0,
+    ) -> None:
+        super().__init__()
+        self.pipeline = pipeline
+        """The pipeline as last seen (replaced by every successful poll)."""
+        self.entries: list[ActivityEntry] = []
+        """Its activity log as last seen, newest first."""
+        self.deleted = False
+        """True once the server said the pipeline no longer exists."""
+        self.live = LiveStatus()
+        """The live refresh's state, for the status line."""
+        self.client = client
+        self.now = now
+        self.refresh_interval = refresh
+        self._timer: Timer | None = None
+        self._explained: tuple[str, float] = ("", 0.0)
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="details-heading", markup=False)
+        with VerticalScroll(id="details-body"):
+            yield Static(id="details-notice", markup=False)
+            yield Static(id="details-summary", markup=False)
+            gate = Static(id="details-gate", markup=False)
+            gate.border_title = "Awaiting approval"
+            yield gate
+            yield Static("Plan", classes="section", markup=False)
+            yield PlanView(id="details-plan")
+            yield Static("Activity · newest first", classes="section", markup=False)
+            yield ActivityLog(id="details-activity")
+        yield Static(id="details-status", markup=False)
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self._render_pipeline()
+        self._render_status()
+        self.set_interval(1.0, self._tick, name="details-tick")
+        subscribe_action_done(self, self._action_done)
+        self.refresh_now()
+
+    # -- live refresh ---------------------------------------------------------------------
+
+    def refresh_now(self) -> None:
+        """Poll the server now (after an action, say), instead of waiting for the timer."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._poll()
+
+    def _arm(self, delay: float) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(delay, self.refresh_now, name="details-poll")
+
+    @work(exclusive=True, group="details-poll")
+    async def _poll(self) -> None:
+        """One poll: the pipeline's status, then its log; re-arms the timer when done."""
+        pipeline_id = self.pipeline.id
+        try:
+            found = await self.client.pipeline_status([pipeline_id])
+        except NotFoundError:
+            found = []
+        except OpseraError as error:
+            self._failed(error)
+            return
+        current = next((item for item in found if item.id == pipeline_id), None)
+        if current is None:
+            self._mark_deleted()
+            return
+        self.pipeline = current
+        try:
+            entries = await self.client.pipeline_logs(pipeline_id)
+        except OpseraError as error:
+            self._render_pipeline()
+            self._failed(error)
+            return
+        self.entries = entries
+        self.live.succeeded(self.now())
+        self._render_pipeline()
+        self.query_one(ActivityLog).show(entries, self.now())
+        self._render_status()
+        self._arm(self.refresh_interval)
+
+    def _failed(self, error: OpseraError) -> None:
+        delay = self.live.failed(error, self.now(), self.refresh_interval)
+        self._render_status()
+        self._arm(delay)
+
+    def _mark_deleted(self) -> None:
+        self.deleted = True
+        self.add_class("-deleted")
+        notice = self.query_one("#details-notice", Static)
+        notice.update(
+            Text(
+                "This pipeline no longer exists on the server: it was deleted. "
+                "What follows is how it last looked."
+            )
+        )
+        notice.add_class("-shown")
+        self.query_one("#details-status", Static).update(
+            status_bar(Text("deleted · no longer refreshed"), "esc back")
+        )
+        self.query_one("#details-status", Static).remove_class("-offline")
+        self.refresh_bindings()
+
+    def _tick(self) -> None:
+        """Keep the relative times (waiting for, last run, updated) current between polls."""
+        if not self.deleted:
+            self._render_times()
+            self._render_status()
+
+    # -- rendering ------------------------------------------------------------------------
+
+    def _render_pipeline(self) -> None:
+        pipeline = self.pipeline
+        self.query_one("#details-heading", Static).update(render_heading(pipeline))
+        self._render_times()
+        self.query_one(PlanView).show(pipeline)
+        self.refresh_bindings()
+
+    def _render_times(self) -> None:
+        """The parts that show times relative to now: the summary and the gate."""
+        now = self.now()
+        self.query_one("#details-summary", Static).update(render_summary(self.pipeline, now))
+        gate = self.query_one("#details-gate", Static)
+        gate_view = render_gate(self.pipeline, now)
+        gate.set_class(gate_view is not None, "-shown")
+        if gate_view is not None:
+            gate.update(gate_view)
+
+    def _render_status(self) -> None:
+        status = self.query_one("#details-status", Static)
+        status.update(status_bar(self.live.text(self.now()), "esc back"))
+        status.set_class(self.live.offline, "-offline")
+
+    # -- actions --------------------------------------------------------------------------
+
+    def why_not(self, action: str) -> str | None:
+        """Why the Opsera ``action`` does not apply to this pipeline now; None when it does."""
+        if self.deleted:
+            return "was deleted"
+        return why_not(action, self.pipeline)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Grey out the action keys that do not apply to the pipeline as last seen."""
+        if action in PIPELINE_KEY_ACTIONS:
+            return None if self.why_not(PIPELINE_KEY_ACTIONS[action]) else True
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """Say why, when a greyed-out action key is pressed (the binding itself stays silent)."""
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled or active.node is not self:
+            return
+        action = PIPELINE_KEY_ACTIONS.get(active.binding.action)
+        reason = self.why_not(action) if action is not None else None
+        if reason is None:
+            return
+        event.stop()
+        event.prevent_default()
+        self.explain(f"{safe_text(self.pipeline.name or self.pipeline.id, 60)} {reason}.")
+
+    def explain(self, reason: str) -> None:
+        """Say why a key did nothing: once, not once per repeat of a held key."""
+        moment = time.monotonic()
+        last_reason, last_moment = self._explained
+        if reason == last_reason and moment - last_moment < EXPLAIN_AGAIN_AFTER:
+            return
+        self._explained = (reason, moment)
+        self.notify(reason, severity="warning", markup=False, timeout=4)
+
+    def _action_done(self, done: Performed) -> None:
+        """The app finished an action (from any screen): poll now if it touched pipelines."""
+        if done.sent and done.kind == "pipeline" and not self.deleted:
+            self.refresh_now()
+
+    @work(group="details-action")
+    async def _request(self, action: str) -> None:
+        """Hand the action to the app; poll at once when it is done (or has been handed over)."""
+        await request_action(self.app, action, [self.pipeline])
+        if not self.deleted:
+            self.refresh_now()
+
+    def action_run(self) -> None:
+        """Run the pipeline."""
+        self._request("run")
+
+    def action_stop(self) -> None:
+        """Stop the pipeline's run."""
+        self._request("stop")
+
+    def action_reset(self) -> None:
+        """Reset the pipeline."""
+        self._request("reset")
+
+    def action_approve(self) -> None:
+        """Approve the gate the pipeline waits at."""
+        self._request("approve")
+
+    def action_reject(self) -> None:
+        """Reject the gate the pipeline waits at (the app asks for a reason)."""
+        self._request("reject")
+
+    def action_edit(self) -> None:
+        """Edit the pipeline's name and description (the ``update`` action)."""
+        self._request("update")
+
+    def action_clone(self) -> None:
+        """Clone the pipeline under a new name."""
+        self._request("clone")
+
+    def action_delete(self) -> None:
+        """Delete the pipeline."""
+        self._request("delete")
+
+    def action_refresh_now(self) -> None:
+        """Poll now."""
+        self.refresh_now()
+
+    def action_back(self) -> None:
+        """Back to where the screen was opened from."""
+        self.app.pop_screen()

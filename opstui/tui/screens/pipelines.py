@@ -1,0 +1,592 @@
+"""PipelinesScreen: every pipeline, live, with filters, quick views, sorting, marks and actions.
+
+The screen never talks to the network. It shows what :class:`~opstui.tui.store.PipelineStore`
+publishes and hands every mutating key to ``app.perform_action`` (the one path: dialog, status
+re-check, one request, outcome, audit). A key that does not apply to the selection is greyed in
+the footer (``check_action`` returns None) and, when pressed anyway, says why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+
+from rich.text import Text
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
+
+from opstui.api import Pipeline, PipelineStatus
+from opstui.api.rules import why_not
+from opstui.tui.actions import Performed
+from opstui.tui.format import STATUS_ORDER, safe_text
+from opstui.tui.store import LivePhase, LiveState, PipelinesChanged, PipelineStore
+from opstui.tui.widgets.filter_bar import FilterBar, FilterInput
+from opstui.tui.widgets.pipeline_table import ARROWS, PipelineTable, SortKey
+from opstui.tui.widgets.status_bar import StatusBar
+
+if TYPE_CHECKING:
+    from opstui.tui.app import OpstuiApp
+
+__all__ = [
+    "ACTION_KEYS",
+    "QUICK_VIEWS",
+    "SORT_KEYS",
+    "PipelinesScreen",
+    "QuickView",
+]
+
+QuickView = Literal["all", "awaiting", "running", "failed"]
+
+
+@dataclass(frozen=True)
+class _View:
+    title: str
+    status: PipelineStatus | None
+    empty: str
+
+
+QUICK_VIEWS: dict[QuickView, _View] = {
+    "all": _View("All pipelines", None, "No pipelines on this server."),
+    "awaiting": _View(
+        "Awaiting approval", PipelineStatus.AWAITING_APPROVAL, "No pipeline is awaiting approval."
+    ),
+    "running": _View("Running", PipelineStatus.RUNNING, "No pipeline is running."),
+    "failed": _View("Failed", PipelineStatus.FAILED, "No pipeline has failed."),
+}
+"""The quick views by state, keys 1 to 4."""
+
+SORT_KEYS: tuple[SortKey, ...] = ("name", "state", "last", "run")
+"""The sorts ``o`` cycles through."""
+
+SORT_NAMES: dict[SortKey, str] = {
+    "name": "name",
+    "state": "state",
+    "last": "last run",
+    "run": "run number",
+}
+
+NATURAL_DESCENDING: dict[SortKey, bool] = {
+    "name": False,
+    "state": False,
+    "last": True,
+    "run": True,
+}
+"""Each sort's first direction: A to Z, most urgent first, newest first, highest first."""
+
+ACTION_KEYS: dict[str, str] = {
+    "run": "run",
+    "stop": "stop",
+    "reset": "reset",
+    "approve": "approve",
+    "reject": "reject",
+    "edit": "update",
+    "clone": "clone",
+    "delete": "delete",
+}
+"""Screen action -> the API action it performs (through the one path)."""
+
+CHANGE_HIGHLIGHT_SECONDS = 2.0
+"""How long a row whose state just changed stays highlighted."""
+
+RETIME_SECONDS = 15.0
+"""How often the relative times are brought up to date when nothing else changed."""
+
+_NEVER = float("-inf")
+
+
+def sort_pipelines(pipelines: Sequence[Pipeline], key: SortKey, descending: bool) -> list[Pipeline]:
+    """``pipelines`` in the order of ``key``; ties by name, then id, always A to Z."""
+    by_name = sorted(pipelines, key=lambda p: (p.name.casefold(), p.id))
+    primary: Callable[[Pipeline], Any]
+    if key == "name":
+        return list(reversed(by_name)) if descending else by_name
+    if key == "state":
+        primary = lambda p: STATUS_ORDER[p.status]  # noqa: E731
+    elif key == "last":
+        primary = lambda p: (  # noqa: E731
+            p.last_run_completed.timestamp() if p.last_run_completed else _NEVER
+        )
+    else:
+        primary = lambda p: p.run_count  # noqa: E731
+    return sorted(by_name, key=primary, reverse=descending)
+
+
+class PipelinesScreen(Screen[None]):
+    """The main screen: the pipelines table between a status line and the footer."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "run", "Run", id="run"),
+        Binding("s", "stop", "Stop", id="stop"),
+        Binding("R", "reset", "Reset", id="reset", show=False),
+        Binding("a", "approve", "Approve", id="approve"),
+        Binding("x", "reject", "Reject", id="reject"),
+        Binding("e", "edit", "Edit", id="edit", show=False),
+        Binding("c", "clone", "Clone", id="clone", show=False),
+        Binding("D", "delete", "Delete", id="delete", show=False),
+        Binding("space", "toggle_mark", "Mark", id="mark", show=False),
+        Binding("asterisk", "mark_shown", "Mark all shown", id="mark-shown", show=False),
+        Binding("u", "clear_marks", "Unmark all", id="unmark", show=False),
+        Binding("slash", "filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
+        Binding("1", "quick_view('all')", "All", id="view-all", show=False),
+        Binding("2", "quick_view('awaiting')", "Awaiting approval", id="view-awaiting", show=False),
+        Binding("3", "quick_view('running')", "Running", id="view-running", show=False),
+        Binding("4", "quick_view('failed')", "Failed", id="view-failed", show=False),
+        Binding("o", "next_sort", "Sort", id="sort", show=False),
+        Binding("O", "reverse_sort", "Reverse sort", id="reverse-sort", show=False),
+        Binding("p", "toggle_pause", "Pause", id="pause", show=False),
+        Binding("ctrl+r", "refresh_now", "Refresh now", id="refresh", show=False),
+        Binding("t", "tasks", "Tasks", id="tasks", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "cursor_top", "Top", show=False),
+        Binding("G", "cursor_bottom", "Bottom", show=False),
+    ]
+
+    KEY_HELP: ClassVar[list[tuple[str, list[tuple[str, str]]]]] = [
+        (
+            "Move and look",
+            [
+                ("up/down, j/k", "Move the cursor"),
+                ("g / G", "First / last pipeline"),
+                ("pgup/pgdn", "A page up / down"),
+                ("enter", "Open the pipeline's details"),
+                ("t", "Tasks"),
+            ],
+        ),
+        (
+            "Choose what is shown",
+            [
+                ("/", "Filter by name, id, owner or tag (enter keeps it)"),
+                ("escape", "Clear the filter, then the quick view"),
+                ("1 2 3 4", "All / awaiting approval / running / failed"),
+                ("o", "Sort by the next column: name, state, last run, run number"),
+                ("O", "Reverse the sort"),
+            ],
+        ),
+        (
+            "Act (on the marked pipelines, else the highlighted one)",
+            [
+                ("space", "Mark or unmark the highlighted pipeline"),
+                ("*", "Mark every pipeline shown"),
+                ("u", "Unmark all"),
+                ("r", "Run"),
+                ("s", "Stop"),
+                ("R", "Reset"),
+                ("a", "Approve the gate it waits at"),
+                ("x", "Reject the gate, with a reason"),
+                ("e", "Edit name and description"),
+                ("c", "Clone under a new name"),
+                ("D", "Delete (type the name to confirm)"),
+            ],
+        ),
+        (
+            "Live refresh",
+            [
+                ("p", "Pause or resume"),
+                ("ctrl+r", "Refresh now"),
+            ],
+        ),
+        (
+            "App",
+            [
+                ("?", "These keys"),
+                ("ctrl+p", "Every command, searchable"),
+                ("q", "Quit"),
+            ],
+        ),
+    ]
+    """The key reference shown by ``?``."""
+
+    available: reactive[frozenset[str]] = reactive(frozenset(), bindings=True)
+    """The action keys that apply to the selection now (the others are greyed in the footer).
+
+    A set of names rather than the selection itself, so moving the cursor between two rows where
+    the same keys apply does not rebuild the footer.
+    """
+
+    def __init__(self, store: PipelineStore, *, quick: QuickView = "all") -> None:
+        super().__init__()
+        self.store = store
+        self.quick: QuickView = quick
+        self.filter_text = ""
+        self.sort_key: SortKey = "name"
+        self.sort_descending = False
+        self.marked: set[str] = set()
+        self._changed: dict[str, float] = {}
+        self._focus_when_shown: str | None = None
+        self._last_explained: tuple[str, float] = ("", 0.0)
+
+    @property
+    def opstui(self) -> OpstuiApp:
+        """The app, typed."""
+        return cast("OpstuiApp", self.app)
+
+    # -- layout ---------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        app = self.opstui
+        yield StatusBar(self.store, server=app.settings.server_label, now=app.now, id="status-bar")
+        with Vertical(id="table-area"):
+            yield PipelineTable(id="pipelines")
+            yield Static(id="empty", markup=False)
+        yield FilterBar(id="filter-bar")
+        yield Footer()
+
+    @property
+    def table(self) -> PipelineTable:
+        """The pipelines table."""
+        return self.query_one(PipelineTable)
+
+    @property
+    def filter_bar(self) -> FilterBar:
+        """The line under the table."""
+        return self.query_one(FilterBar)
+
+    def on_mount(self) -> None:
+        self.store.changed.subscribe(self, self._on_pipelines_changed)
+        self.store.live.subscribe(self, self._on_live)
+        self.opstui.action_done.subscribe(self, self._on_action_done)
+        self.table.set_sort(self.sort_key, self.sort_descending)
+        self.table.focus()
+        self._show()
+        # Relative times ("5m ago") age even when no data changes (paused, offline).
+        self.set_interval(RETIME_SECONDS, self._show)
+
+    # -- data -----------------------------------------------------------------------------
+
+    def _on_pipelines_changed(self, change: PipelinesChanged) -> None:
+        if not change.first and change.status_changed:
+            deadline = time.monotonic() + CHANGE_HIGHLIGHT_SECONDS
+            for pipeline_id in change.status_changed:
+                self._changed[pipeline_id] = deadline
+            self.set_timer(CHANGE_HIGHLIGHT_SECONDS, self._end_highlights)
+        self.marked &= set(change.pipelines)
+        self._show()
+        if self._focus_when_shown and self.table.move_to(self._focus_when_shown):
+            self._focus_when_shown = None
+
+    def _on_live(self, state: LiveState) -> None:
+        stale = state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED)
+        self.table.set_class(stale, "-stale")
+        if not self.store.loaded:
+            self._show_empty(True)
+
+    def _on_action_done(self, done: Performed) -> None:
+        if done.sent:
+            self.marked -= set(done.sent)
+            self._show()
+        if done.created is not None:
+            self._focus_when_shown = done.created.id
+
+    def _end_highlights(self) -> None:
+        now = time.monotonic()
+        ended = [key for key, deadline in self._changed.items() if deadline <= now + 0.05]
+        for pipeline_id in ended:
+            del self._changed[pipeline_id]
+            self.table.restyle(pipeline_id, marked=pipeline_id in self.marked, changed=False)
+
+    def view_pipelines(self) -> list[Pipeline]:
+        """The pipelines the view shows: quick view, then filter, then sort."""
+        status = QUICK_VIEWS[self.quick].status
+        words = self.filter_text.casefold().split()
+        shown = [
+            pipeline
+            for pipeline in self.store.pipelines.values()
+            if (status is None or pipeline.status is status)
+            and all(word in self.store.haystack(pipeline) for word in words)
+        ]
+        return sort_pipelines(shown, self.sort_key, self.sort_descending)
+
+    def _show(self) -> None:
+        """Bring the table, the empty state, the summary and the selection up to date."""
+        shown = self.view_pipelines()
+        self.table.show(
+            shown,
+            now=self.opstui.now(),
+            marked=self.marked,
+            changed=self._changed.keys(),
+        )
+        self._show_empty(not shown)
+        self._update_summary(len(shown))
+        self._update_selection()
+
+    def _show_empty(self, empty: bool) -> None:
+        message = self.query_one("#empty", Static)
+        message.display = empty
+        if not empty:
+            return
+        state = self.store.state
+        if not self.store.loaded:
+            if state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED):
+                text = f"Could not load the pipelines: {safe_text(state.error, 200)}"
+            else:
+                text = f"Loading pipelines from {safe_text(self.opstui.settings.server_label)}…"
+        elif not self.store.pipelines:
+            text = QUICK_VIEWS["all"].empty
+        elif self.filter_text:
+            text = "No pipelines match the filter. escape clears it."
+        else:
+            text = QUICK_VIEWS[self.quick].empty + " 1 shows all."
+        message.update(text)
+
+    def _update_summary(self, count: int) -> None:
+        total = len(self.store.pipelines)
+        view = QUICK_VIEWS[self.quick]
+        left = Text()
+        left.append(view.title, style="bold")
+        left.append(f" · {count}" if count == total else f" · {count} of {total}")
+        if self.filter_text:
+            left.append(" · filter ")
+            left.append(f'"{safe_text(self.filter_text, 40)}"', style="bold")
+        if self.marked:
+            hidden = len(self.marked - set(self.table.row_ids))
+            left.append(f" · {len(self.marked)} marked", style="bold")
+            if hidden:
+                left.append(f" ({hidden} not shown)")
+        arrow = ARROWS[1 if self.sort_descending else 0]
+        right = Text(f"sorted by {SORT_NAMES[self.sort_key]} {arrow}")
+        self.filter_bar.set_summary(left, right)
+
+    # -- selection and what applies to it -------------------------------------------------
+
+    def selected(self) -> list[Pipeline]:
+        """The marked pipelines (in the server's order), else the highlighted one."""
+        pipelines = self.store.pipelines
+        if self.marked:
+            return [pipeline for key, pipeline in pipelines.items() if key in self.marked]
+        cursor = self.table.cursor_id
+        return [pipelines[cursor]] if cursor is not None and cursor in pipelines else []
+
+    def _update_selection(self) -> None:
+        items = self.selected()
+        self.available = frozenset(
+            action for action in ACTION_KEYS if self._why_not(action, items) is None
+        )
+
+    @on(DataTable.RowHighlighted)
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self._update_selection()
+
+    def why_disabled(self, action: str) -> str | None:
+        """Why the action key ``action`` does nothing now, in a sentence; None if it applies."""
+        return self._why_not(action, self.selected())
+
+    def _why_not(self, action: str, items: Sequence[Pipeline]) -> str | None:
+        api_action = ACTION_KEYS[action]
+        verb = action.capitalize()
+        if not items:
+            if not self.store.loaded:
+                return "Nothing to act on yet: the pipelines are still loading."
+            return "No pipeline is highlighted."
+        if api_action in ("update", "clone") and len(items) > 1:
+            return f"{verb} works on one pipeline at a time: {len(items)} are marked (u unmarks)."
+        reasons = [(item, why_not(api_action, item)) for item in items]
+        if any(reason is None for _, reason in reasons):
+            return None
+        if len(items) == 1:
+            return f"{safe_text(items[0].name or items[0].id, 60)} {reasons[0][1]}."
+        listed = "; ".join(f"{safe_text(item.name, 40)} {reason}" for item, reason in reasons[:3])
+        more = "…" if len(items) > 3 else ""
+        return f"{verb} applies to none of the {len(items)} marked: {listed}{more}."
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ACTION_KEYS:
+            return True if action in self.available else None
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        """Say why, when a greyed-out action key is pressed (Textual would ignore it)."""
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled or active.node is not self:
+            return
+        action = active.binding.action
+        if action not in ACTION_KEYS:
+            return
+        event.stop()
+        event.prevent_default()
+        reason = self.why_disabled(action)
+        if reason:
+            self.explain(reason)
+
+    def explain(self, reason: str) -> None:
+        """Say why a key did nothing (once, not once per key repeat)."""
+        now = time.monotonic()
+        if self._last_explained[0] == reason and now - self._last_explained[1] < 2.0:
+            return
+        self._last_explained = (reason, now)
+        self.notify(reason, severity="warning", markup=False, timeout=4)
+
+    def perform(self, action: str) -> None:
+        """Run the screen action ``action`` on the selection, or say why it does not apply."""
+        reason = self.why_disabled(action)
+        if reason:
+            self.explain(reason)
+            return
+        self.opstui.perform_action(ACTION_KEYS[action], self.selected())
+
+    def action_run(self) -> None:
+        """Run the selected pipelines."""
+        self.perform("run")
+
+    def action_stop(self) -> None:
+        """Stop the selected pipelines."""
+        self.perform("stop")
+
+    def action_reset(self) -> None:
+        """Reset the selected pipelines."""
+        self.perform("reset")
+
+    def action_approve(self) -> None:
+        """Approve the gate the selected pipelines wait at."""
+        self.perform("approve")
+
+    def action_reject(self) -> None:
+        """Reject the gate the selected pipelines wait at, with a reason."""
+        self.perform("reject")
+
+    def action_edit(self) -> None:
+        """Edit the selected pipeline's name and description."""
+        self.perform("edit")
+
+    def action_clone(self) -> None:
+        """Clone the selected pipeline."""
+        self.perform("clone")
+
+    def action_delete(self) -> None:
+        """Delete the selected pipelines (the name must be typed)."""
+        self.perform("delete")
+
+    # -- marks ----------------------------------------------------------------------------
+
+    def _set_marks(self, marked: set[str]) -> None:
+        before = self.marked
+        self.marked = marked
+        for pipeline_id in before ^ marked:
+            self.table.restyle(
+                pipeline_id, marked=pipeline_id in marked, changed=pipeline_id in self._changed
+            )
+        self._update_summary(self.table.row_count)
+        self._update_selection()
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the highlighted pipeline."""
+        cursor = self.table.cursor_id
+        if cursor is not None:
+            self._set_marks(self.marked ^ {cursor})
+
+    def action_mark_shown(self) -> None:
+        """Mark every pipeline the view shows."""
+        self._set_marks(self.marked | set(self.table.row_ids))
+
+    def action_clear_marks(self) -> None:
+        """Unmark every pipeline."""
+        self._set_marks(set())
+
+    # -- filter, views, sort --------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        """Open the filter field."""
+        self.filter_bar.open(self.filter_text)
+
+    @on(Input.Changed, "FilterInput")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        if event.value != self.filter_text:
+            self.filter_text = event.value
+            self._show()
+
+    @on(Input.Submitted, "FilterInput")
+    def _filter_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.filter_bar.close()
+        self.table.focus()
+
+    def action_clear_filter(self) -> None:
+        """Clear the filter (and close its field); if there is none, go back to all pipelines."""
+        editing = self.filter_bar.editing
+        if editing:
+            self.filter_bar.close()
+            self.table.focus()
+        if self.filter_text:
+            self.filter_text = ""
+            self.query_one(FilterInput).value = ""
+            self._show()
+        elif not editing and self.quick != "all":
+            self.action_quick_view("all")
+
+    def action_quick_view(self, view: str) -> None:
+        """Show one state only (or all)."""
+        for quick in QUICK_VIEWS:
+            if quick == view:
+                self.quick = quick
+                self._show()
+
+    def action_next_sort(self) -> None:
+        """Sort by the next key (name, state, last run, run number), in its natural direction."""
+        key = SORT_KEYS[(SORT_KEYS.index(self.sort_key) + 1) % len(SORT_KEYS)]
+        self._sort(key, NATURAL_DESCENDING[key])
+
+    def action_reverse_sort(self) -> None:
+        """Reverse the current sort."""
+        self._sort(self.sort_key, not self.sort_descending)
+
+    def _sort(self, key: SortKey, descending: bool) -> None:
+        self.sort_key, self.sort_descending = key, descending
+        self.table.set_sort(key, descending)
+        self._show()
+
+    # -- cursor ---------------------------------------------------------------------------
+
+    def action_cursor_down(self) -> None:
+        """Move the cursor down."""
+        self.table.action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        """Move the cursor up."""
+        self.table.action_cursor_up()
+
+    def action_cursor_top(self) -> None:
+        """Move the cursor to the first row."""
+        if self.table.row_count:
+            self.table.move_cursor(row=0)
+
+    def action_cursor_bottom(self) -> None:
+        """Move the cursor to the last row."""
+        if self.table.row_count:
+            self.table.move_cursor(row=self.table.row_count - 1)
+
+    # -- elsewhere ------------------------------------------------------------------------
+
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.open_highlighted()
+
+    def open_highlighted(self) -> None:
+        """Open the details of the highlighted pipeline."""
+        cursor = self.table.cursor_id
+        pipeline = self.store.pipelines.get(cursor) if cursor is not None else None
+        if pipeline is None:
+            self.explain("No pipeline is highlighted.")
+            return
+        self.opstui.open_details(pipeline)
+
+    def action_tasks(self) -> None:
+        """Switch to the tasks."""
+        self.opstui.open_tasks()
+
+    def action_toggle_pause(self) -> None:
+        """Pause or resume the live refresh."""
+        self.opstui.toggle_pause()
+
+    def action_refresh_now(self) -> None:
+        """Refresh now."""
+        self.opstui.refresh_pipelines()

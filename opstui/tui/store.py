@@ -1,0 +1,286 @@
+"""The pipelines the app knows, and the state of the live refresh, shared by every screen.
+
+The app's poll worker feeds :class:`PipelineStore`; screens subscribe to its two signals
+(:attr:`PipelineStore.changed` and :attr:`PipelineStore.live`) and never fetch on their own. So a
+second screen (the approvals inbox) sees the same data, refreshed by the same single poll.
+
+Nothing here talks to the network: the store only applies what a worker brought back, and decides
+how long to wait before the next poll (the back-off after failures lives here, in one place).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from textual.dom import DOMNode
+from textual.signal import Signal
+
+from opstui.api import (
+    AuthenticationError,
+    OpseraError,
+    PermissionDeniedError,
+    Pipeline,
+    PipelineStatus,
+    RateLimitedError,
+    is_transient,
+)
+
+__all__ = [
+    "MAX_BACKOFF",
+    "REFUSED_RETRY",
+    "LivePhase",
+    "LiveState",
+    "PipelineStore",
+    "PipelinesChanged",
+]
+
+MAX_BACKOFF = 60.0
+"""The longest wait between two polls while the server fails."""
+
+BACKOFF_BASE = 5.0
+"""The first wait after a failure (or the refresh interval, if that is shorter)."""
+
+REFUSED_RETRY = 60.0
+"""The wait after the token was refused: retrying will not help, so do it rarely."""
+
+
+class LivePhase(StrEnum):
+    """Where the live refresh stands."""
+
+    LOADING = "loading"
+    """No answer yet."""
+    LIVE = "live"
+    PAUSED = "paused"
+    OFFLINE = "offline"
+    """The last poll failed in a way that may pass (unreachable, timeout, 429, 5xx, ...)."""
+    REFUSED = "refused"
+    """The server refused the token (401) or its scope (403): retrying will not heal it."""
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """The live refresh as the status line tells it."""
+
+    phase: LivePhase = LivePhase.LOADING
+    updated_at: datetime | None = None
+    """When the last full refresh landed (by the app's clock)."""
+    retry_at: datetime | None = None
+    """When the next try is due, while offline or refused."""
+    error: str = ""
+    """The last failure, one line, for a person."""
+    paused: bool = False
+    """The user paused the refresh (the phase says why data may be old in any case)."""
+
+
+@dataclass(frozen=True)
+class PipelinesChanged:
+    """What one refresh changed. Published on :attr:`PipelineStore.changed`."""
+
+    pipelines: Mapping[str, Pipeline]
+    """Every pipeline known now, by id, in the server's order."""
+    added: frozenset[str] = frozenset()
+    removed: frozenset[str] = frozenset()
+    status_changed: Mapping[str, tuple[PipelineStatus, PipelineStatus]] = field(
+        default_factory=dict
+    )
+    """Pipelines whose status moved, ``id -> (before, after)``."""
+    first: bool = False
+    """True for the first answer ever (nothing "changed" then: everything is new)."""
+
+
+class PipelineStore:
+    """Every pipeline of the server as last seen, and the live-refresh state.
+
+    Attributes:
+        changed: Published with a :class:`PipelinesChanged` after each refresh that landed.
+        live: Published with a :class:`LiveState` whenever the live state changes.
+    """
+
+    def __init__(self, owner: DOMNode, *, refresh: float) -> None:
+        self.refresh_interval = refresh
+        self.pipelines: dict[str, Pipeline] = {}
+        self.loaded = False
+        self.state = LiveState()
+        self.failures = 0
+        self._next_delay = refresh
+        self.changed: Signal[PipelinesChanged] = Signal(owner, "pipelines-changed")
+        self.live: Signal[LiveState] = Signal(owner, "live-state")
+        self._haystacks: dict[str, tuple[Pipeline, str]] = {}
+
+    # -- reading --------------------------------------------------------------------------
+
+    def haystack(self, pipeline: Pipeline) -> str:
+        """The lower-cased text a filter searches: name, id, owner and tags."""
+        cached = self._haystacks.get(pipeline.id)
+        if cached is not None and cached[0] is pipeline:
+            return cached[1]
+        text = " ".join(
+            (pipeline.name, pipeline.id, pipeline.owner_name, pipeline.owner, pipeline.tag_text)
+        ).casefold()
+        self._haystacks[pipeline.id] = (pipeline, text)
+        return text
+
+    def counts(self) -> dict[PipelineStatus, int]:
+        """How many pipelines are in each status."""
+        counts: dict[PipelineStatus, int] = dict.fromkeys(PipelineStatus, 0)
+        for pipeline in self.pipelines.values():
+            counts[pipeline.status] += 1
+        return counts
+
+    def next_delay(self) -> float:
+        """Seconds (real time) until the next poll should start, given how the last ones went."""
+        return self._next_delay
+
+    # -- applying what a worker brought back ----------------------------------------------
+
+    def apply_list(self, pipelines: Sequence[Pipeline]) -> PipelinesChanged:
+        """Replace everything with a full listing; publish and return what changed."""
+        fresh = {pipeline.id: self._keep(pipeline) for pipeline in pipelines}
+        first = not self.loaded
+        change = self._diff(fresh, set(self.pipelines), first=first)
+        self.pipelines = fresh
+        self.loaded = True
+        self._forget(change.removed)
+        self.changed.publish(change)
+        return change
+
+    def apply_status(
+        self, requested: Iterable[str], pipelines: Sequence[Pipeline]
+    ) -> PipelinesChanged:
+        """Merge a status answer for ``requested`` ids: the ones it left out no longer exist."""
+        asked = set(requested)
+        answered = {pipeline.id: self._keep(pipeline) for pipeline in pipelines}
+        fresh: dict[str, Pipeline] = {}
+        for pipeline_id, pipeline in self.pipelines.items():
+            if pipeline_id in answered:
+                fresh[pipeline_id] = answered[pipeline_id]
+            elif pipeline_id not in asked:
+                fresh[pipeline_id] = pipeline
+        for pipeline_id, pipeline in answered.items():
+            fresh.setdefault(pipeline_id, pipeline)
+        change = self._diff(fresh, asked & set(self.pipelines), first=False)
+        self.pipelines = fresh
+        self._forget(change.removed)
+        self.changed.publish(change)
+        return change
+
+    def _keep(self, pipeline: Pipeline) -> Pipeline:
+        """The pipeline we already hold, if the server sent it again unchanged.
+
+        Keeping the same object keeps what was derived from it (status, plan, step, the filter's
+        text), so a refresh costs a comparison per unchanged pipeline, not a re-derivation.
+        """
+        old = self.pipelines.get(pipeline.id)
+        if old is not None and _same(old, pipeline):
+            return old
+        return pipeline
+
+    def _diff(
+        self, fresh: Mapping[str, Pipeline], compared: set[str], *, first: bool
+    ) -> PipelinesChanged:
+        old = self.pipelines
+        added = frozenset(fresh.keys() - old.keys())
+        removed = frozenset(k for k in compared if k not in fresh)
+        moved: dict[str, tuple[PipelineStatus, PipelineStatus]] = {}
+        for pipeline_id, pipeline in fresh.items():
+            before = old.get(pipeline_id)
+            if before is not None and before is not pipeline and before.status != pipeline.status:
+                moved[pipeline_id] = (before.status, pipeline.status)
+        return PipelinesChanged(fresh, added, removed, moved, first)
+
+    def _forget(self, removed: Iterable[str]) -> None:
+        for pipeline_id in removed:
+            self._haystacks.pop(pipeline_id, None)
+
+    # -- the live state -------------------------------------------------------------------
+
+    def succeeded(self, now: datetime) -> bool:
+        """A full refresh landed. Returns True when this ends an outage."""
+        recovered = self.state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED)
+        self.failures = 0
+        self._next_delay = self.refresh_interval
+        self._set(
+            replace(
+                self.state,
+                phase=LivePhase.PAUSED if self.state.paused else LivePhase.LIVE,
+                updated_at=now,
+                retry_at=None,
+                error="",
+            )
+        )
+        return recovered
+
+    def failed(self, error: OpseraError, now: datetime) -> bool:
+        """A full refresh failed. Returns True when this starts an outage (to say so once).
+
+        The wait grows 5, 10, 20, 40, 60 s (from the refresh interval, if shorter); a refused
+        token is retried once a minute; a 429 waits at least as long as the server asked.
+        """
+        started = self.state.phase not in (LivePhase.OFFLINE, LivePhase.REFUSED)
+        self.failures += 1
+        if isinstance(error, AuthenticationError | PermissionDeniedError):
+            phase = LivePhase.REFUSED
+            delay = max(REFUSED_RETRY, self.refresh_interval)
+        else:
+            phase = LivePhase.OFFLINE
+            base = min(BACKOFF_BASE, self.refresh_interval)
+            delay = min(MAX_BACKOFF, base * 2 ** min(self.failures - 1, 16))
+            if isinstance(error, RateLimitedError) and error.retry_after:
+                delay = min(MAX_BACKOFF, max(delay, error.retry_after))
+        self._next_delay = delay
+        self._set(
+            replace(
+                self.state,
+                phase=phase,
+                error=error.message,
+                retry_at=now + timedelta(seconds=delay),
+            )
+        )
+        return started
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause or resume the live refresh (only the state: the app stops its timer)."""
+        phase = self.state.phase
+        if paused and phase is LivePhase.LIVE:
+            phase = LivePhase.PAUSED
+        elif not paused and phase is LivePhase.PAUSED:
+            phase = LivePhase.LIVE
+        self._set(replace(self.state, paused=paused, phase=phase))
+
+    def _set(self, state: LiveState) -> None:
+        if state != self.state:
+            self.state = state
+            self.live.publish(state)
+
+
+def _same(old: Pipeline, new: Pipeline) -> bool:
+    """True when two versions of a pipeline show the same thing (the workflow compared whole)."""
+    return (
+        old.updated_at == new.updated_at
+        and old.name == new.name
+        and old.active == new.active
+        and old.owner_name == new.owner_name
+        and old.owner == new.owner
+        and old.description == new.description
+        and old.type == new.type
+        and old.tag_text == new.tag_text
+        and old.workflow == new.workflow
+    )
+
+
+def describe_error(error: OpseraError) -> str:
+    """A failed refresh in a few plain words, for the one warning of an outage."""
+    if isinstance(error, AuthenticationError):
+        return (
+            f"The server refused the token: {error.message}. Set a valid OPSTUI_TOKEN and restart."
+        )
+    if isinstance(error, PermissionDeniedError):
+        return (
+            f"The token may not list pipelines: {error.message}. It needs a pipeline-reading scope."
+        )
+    if is_transient(error):
+        return f"Cannot refresh: {error.message}. Showing the last data; retrying."
+    return f"Refresh failed: {error.message}. Showing the last data; retrying."

@@ -1,0 +1,99 @@
+"""FilterBar: the line under the table, saying what is shown, or taking the filter as it is typed.
+
+Not editing: ``Awaiting approval · 8 of 40 · filter "pay" · 2 marked            sorted by name ▲``.
+Editing (after ``/``): ``/ pay▏`` in an input that filters as you type.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Input, Static
+
+__all__ = ["FilterBar", "FilterInput"]
+
+
+class FilterInput(Input):
+    """The filter field (name, id, owner, tags)."""
+
+
+class FilterBar(Horizontal):
+    """The filter input, or a summary of the view when not editing."""
+
+    DEFAULT_CSS = """
+    FilterBar {
+        height: 1;
+        width: 1fr;
+        padding: 0 1;
+        background: $panel;
+        #filter-prompt {
+            width: 2;
+            display: none;
+            text-style: bold;
+        }
+        FilterInput {
+            display: none;
+            border: none;
+            height: 1;
+            padding: 0;
+            width: 1fr;
+            background: $panel;
+            &:focus {
+                border: none;
+                background-tint: $foreground 0%;
+            }
+        }
+        #summary-left {
+            width: 1fr;
+            height: 1;
+        }
+        #summary-right {
+            width: auto;
+            height: 1;
+            color: $text-muted;
+        }
+        &.-editing {
+            #filter-prompt, FilterInput {
+                display: block;
+            }
+            #summary-left, #summary-right {
+                display: none;
+            }
+        }
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("/", id="filter-prompt")
+        yield FilterInput(placeholder="filter by name, id, owner or tag", id="filter-input")
+        yield Static(id="summary-left", markup=False)
+        yield Static(id="summary-right", markup=False)
+
+    @property
+    def input(self) -> FilterInput:
+        """The filter field."""
+        return self.query_one(FilterInput)
+
+    @property
+    def editing(self) -> bool:
+        """True while the filter field is shown."""
+        return self.has_class("-editing")
+
+    def open(self, value: str) -> None:
+        """Show the field holding ``value`` and focus it."""
+        self.add_class("-editing")
+        field = self.input
+        if field.value != value:
+            field.value = value
+        field.cursor_position = len(value)
+        field.focus()
+
+    def close(self) -> None:
+        """Hide the field (the filter it holds stays in force)."""
+        self.remove_class("-editing")
+
+    def set_summary(self, left: Text, right: Text) -> None:
+        """What the line says while not editing."""
+        self.query_one("#summary-left", Static).update(left)
+        self.query_one("#summary-right", Static).update(right)

@@ -1,0 +1,134 @@
+"""Fixtures for the app's tests: the real app on the seeded simulator, with a manual clock.
+
+The refresh interval is an hour, so the poll never fires by itself: a test refreshes when it
+says so (``ctrl+r``, or :func:`settle` after an action). Relative times are measured from the
+simulator's manual clock, so what the screen shows is the same on every run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input
+
+from opstui.api import Pipeline, PipelineStatus
+from opstui.config import Secret, Settings
+from opstui.sim.clock import ManualClock
+from opstui.sim.server import SimServer
+from opstui.tui.app import OpstuiApp, Start
+from opstui.tui.screens.pipelines import PipelinesScreen
+from opstui.tui.widgets.pipeline_table import PipelineTable
+from tests.conftest import TOKEN
+
+MakeApp = Callable[..., OpstuiApp]
+
+
+@pytest.fixture(autouse=True)
+def steady_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No blinking cursor (its phase would make snapshots flaky), no NO_COLOR from the shell.
+
+    ``Input.cursor_blink`` is a reactive read when an input mounts; shadowing it with a plain
+    False on the class means the blink timer starts paused and the cursor is always drawn.
+    """
+    monkeypatch.setattr(Input, "cursor_blink", False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.delenv("TMUX", raising=False)
+
+
+@pytest.fixture
+def audit_path(tmp_path: Path) -> Path:
+    """Where the app under test writes its audit log."""
+    return tmp_path / "audit.log"
+
+
+@pytest.fixture
+def make_app(sim: SimServer, clock: ManualClock, audit_path: Path) -> MakeApp:
+    """Build the real app against ``sim``; keyword arguments override the settings."""
+
+    def make(*, start: Start = "pipelines", **overrides: Any) -> OpstuiApp:
+        settings = Settings(
+            base_url=sim.base_url,
+            token=Secret(TOKEN),
+            refresh=3600,
+            audit_log=audit_path,
+            profile="sim",  # a fixed server label: the simulator's port changes every run
+            bell=False,
+        )
+        settings = settings.with_overrides(**overrides)
+        return OpstuiApp(settings, start=start, now=clock.now)
+
+    return make
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait until every worker (poll, action) has finished and the screen has caught up."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def refresh(pilot: Pilot[Any]) -> None:
+    """Refresh now (``ctrl+r``) and wait for it to land."""
+    await pilot.press("ctrl+r")
+    await settle(pilot)
+
+
+def screen_of(app: OpstuiApp) -> PipelinesScreen:
+    """The pipelines screen (the bottom of the stack)."""
+    screen = app.screen_stack[0]
+    assert isinstance(screen, PipelinesScreen)
+    return screen
+
+
+def table_of(app: OpstuiApp) -> PipelineTable:
+    """The pipelines table."""
+    return screen_of(app).table
+
+
+def named(app: OpstuiApp, name: str) -> Pipeline:
+    """The pipeline called ``name``, as the app last saw it."""
+    for pipeline in app.store.pipelines.values():
+        if pipeline.name == name:
+            return pipeline
+    raise LookupError(name)
+
+
+def first_with(app: OpstuiApp, status: PipelineStatus) -> Pipeline:
+    """The first pipeline shown with ``status``."""
+    for pipeline_id in table_of(app).row_ids:
+        pipeline = app.store.pipelines[pipeline_id]
+        if pipeline.status is status and pipeline.active:
+            return pipeline
+    raise LookupError(status)
+
+
+async def highlight(pilot: Pilot[Any], pipeline: Pipeline | str) -> None:
+    """Put the cursor on ``pipeline`` (or the pipeline with this id)."""
+    pipeline_id = pipeline if isinstance(pipeline, str) else pipeline.id
+    assert table_of(pilot.app).move_to(pipeline_id)  # type: ignore[arg-type]
+    await pilot.pause()
+
+
+def action_bodies(sim: SimServer, action: str | None = None) -> list[dict[str, Any]]:
+    """The bodies of the ``POST /api/v2/actions`` requests received (other than status)."""
+    bodies = [
+        request.body
+        for request in sim.requests
+        if request.method == "POST" and request.path == "/api/v2/actions"
+    ]
+    return [
+        body
+        for body in bodies
+        if isinstance(body, dict)
+        and body.get("action") != "status"
+        and (action is None or body.get("action") == action)
+    ]
+
+
+def notes(app: OpstuiApp) -> list[str]:
+    """Every notification currently shown, oldest first."""
+    return [str(notification.message) for notification in app._notifications]
