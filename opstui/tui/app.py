@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
 from textual import work
-from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.dom import DOMNode
 from textual.notifications import SeverityLevel as Severity
 from textual.screen import Screen
 from textual.signal import Signal
@@ -208,24 +206,6 @@ class OpstuiApp(App[None]):
             return
         self._asking = True
         self._perform(action, list(items))
-
-    def run_action(  # type: ignore[override]
-        self,
-        action: str | ActionParseResult,
-        items: Sequence[Pipeline | Task] | DOMNode | None = None,
-        namespaces: Mapping[str, DOMNode] | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        """``run_action(action, items)``: :meth:`perform_action`, for the screens' seam.
-
-        Textual's own ``App.run_action(action, default_namespace, namespaces)`` (which runs
-        key bindings) has the same name, so any other call is handed to it unchanged.
-        """
-        if isinstance(action, str) and isinstance(items, Sequence) and not kwargs:
-            self.perform_action(action, items)
-            return None
-        default_namespace = kwargs.pop("default_namespace", items)
-        return super().run_action(action, default_namespace, namespaces)
 
     def _answered(self) -> None:
         self._asking = False

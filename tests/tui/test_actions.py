@@ -304,16 +304,17 @@ async def test_keys_typed_ahead_never_stack_two_dialogs(make_app: MakeApp, sim: 
         assert len(action_bodies(sim, "run")) == 1
 
 
-async def test_the_screens_seam_run_action_with_items(make_app: MakeApp, sim: SimServer) -> None:
+async def test_the_screens_seam_perform_action_with_items(
+    make_app: MakeApp, sim: SimServer
+) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         target = first_with(app, PipelineStatus.SUCCESS)
         sim.requests.clear()
-        assert app.run_action("run", [target]) is None
+        app.perform_action("run", [target])
         await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
         await settle(pilot)
         assert action_bodies(sim) == [body("run", [target.id])]
-        assert await app.run_action("app.help") is True  # Textual's own run_action still works

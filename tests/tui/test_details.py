@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from rich.console import Console, RenderableType
 from textual.app import App
-from textual.dom import DOMNode
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.signal import Signal
@@ -55,11 +54,7 @@ NEVER = "payments-api-nightly"
 
 
 class HostApp(App[None]):
-    """A stand-in for the real app: a client, a clock, and a ``run_action`` that only records.
-
-    Textual's own ``App.run_action(action, default_namespace, namespaces)`` dispatches every key
-    binding, so the override hands anything that is not an item list back to it.
-    """
+    """A stand-in for the real app: a client, a clock, and a ``perform_action`` that only records."""
 
     def __init__(
         self,
@@ -81,16 +76,8 @@ class HostApp(App[None]):
     async def on_unmount(self) -> None:
         await self.client.aclose()
 
-    async def run_action(
-        self,
-        action: Any,
-        default_namespace: DOMNode | Sequence[Pipeline | Task] | None = None,
-        namespaces: Any = None,
-    ) -> bool:
-        if isinstance(default_namespace, list):
-            self.calls.append((action, list(default_namespace)))
-            return True
-        return await super().run_action(action, default_namespace, namespaces)  # type: ignore[arg-type]
+    def perform_action(self, action: str, items: Sequence[Pipeline | Task]) -> None:
+        self.calls.append((action, list(items)))
 
     def notify(self, message: str, **kwargs: Any) -> None:
         self.notes.append(message)
@@ -410,7 +397,9 @@ async def test_deleted_pipeline_says_so(sim: SimServer, clock: ManualClock) -> N
 # -- keys ---------------------------------------------------------------------------------------
 
 
-async def test_approve_key_on_awaiting_calls_run_action(sim: SimServer, clock: ManualClock) -> None:
+async def test_approve_key_on_awaiting_calls_perform_action(
+    sim: SimServer, clock: ManualClock
+) -> None:
     app = details_app(sim, clock, AWAITING)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)

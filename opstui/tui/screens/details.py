@@ -4,7 +4,7 @@ The screen polls on its own: a one-shot timer starts a worker, the worker asks f
 status and its activity log (two requests), applies them, then re-arms the timer; so polls never
 overlap, and a slow server slows the polls instead of piling them up. A failed poll keeps the last
 data on screen, says "offline · retrying" quietly, and backs off. Action keys hand the pipeline
-to the app (``app.run_action``), which asks, re-checks and sends; then the screen polls at once.
+to the app (``app.perform_action``), which asks, re-checks and sends; then the screen polls at once.
 """
 
 from __future__ import annotations
@@ -76,25 +76,25 @@ MAX_BACKOFF = 60.0
 class ActionHost(Protocol):
     """What the screens need from the app: one entry point for every action.
 
-    ``run_action`` shows the dialogs, re-checks and sends. It may be a coroutine function (the
+    ``perform_action`` shows the dialogs, re-checks and sends. It may be a coroutine function (the
     screen awaits it in a worker, then polls) or a plain method that starts a worker of its own
     and returns at once (the screen polls at once, and again when the app's ``action_done``
     signal says the action was sent; the app may also call ``refresh_now()`` itself).
     """
 
-    def run_action(self, action: str, items: Sequence[Pipeline | Task]) -> Any:
+    def perform_action(self, action: str, items: Sequence[Pipeline | Task]) -> Any:
         """Ask for, re-check and send ``action`` for ``items``."""
         ...
 
 
-def host_run_action(host: object, action: str, items: Sequence[Pipeline | Task]) -> Any:
-    """Call the app's ``run_action(action, items)``: the one seam between screens and actions."""
-    return cast(ActionHost, host).run_action(action, list(items))
+def host_perform_action(host: object, action: str, items: Sequence[Pipeline | Task]) -> Any:
+    """Call the app's ``perform_action(action, items)``: the one seam between screens and actions."""
+    return cast(ActionHost, host).perform_action(action, list(items))
 
 
 async def request_action(host: object, action: str, items: Sequence[Pipeline | Task]) -> None:
     """Hand ``action`` for ``items`` to the app and wait for it if the app's entry point is async."""
-    outcome = host_run_action(host, action, items)
+    outcome = host_perform_action(host, action, items)
     if inspect.isawaitable(outcome):
         await outcome
 
@@ -102,7 +102,7 @@ async def request_action(host: object, action: str, items: Sequence[Pipeline | T
 def subscribe_action_done(node: DOMNode, callback: Callable[[Performed], object]) -> None:
     """Call ``callback`` with each action the app completes, if the app publishes them.
 
-    The app's ``run_action`` may return before the action is sent (it runs the dialogs in a
+    The app's ``perform_action`` may return before the action is sent (it runs the dialogs in a
     worker of its own); its ``action_done`` signal says when it is really done.
     """
     signal = getattr(node.app, "action_done", None)

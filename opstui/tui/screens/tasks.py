@@ -3,7 +3,7 @@
 The refresh follows the details screen's pattern: a one-shot timer starts a worker that lists the
 tasks (one request), the rows are updated in place by key, and the timer is re-armed; the cursor
 and the marks never move because of a refresh. ``r`` and ``s`` act on the marked tasks (one batch)
-or, when none is marked, on the highlighted one, through the app's ``run_action``.
+or, when none is marked, on the highlighted one, through the app's ``perform_action``.
 """
 
 from __future__ import annotations
