@@ -198,6 +198,25 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --demo: how many simulated pipelines",
     )
+    app = parser.add_argument_group("the app")
+    app.add_argument(
+        "--refresh",
+        metavar="SECONDS",
+        type=_seconds(1.0),
+        help="seconds between live refreshes (default 5; OPSTUI_REFRESH)",
+    )
+    app.add_argument(
+        "--no-bell",
+        dest="bell",
+        action="store_false",
+        default=None,
+        help="no terminal bell when a gate opens or a run fails",
+    )
+    app.add_argument(
+        "--desktop-notify",
+        choices=("off", "osc9", "osc777"),
+        help="desktop notifications through the terminal's escape (OSC 9 or OSC 777)",
+    )
     _server_options(parser, top=True)
     sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND", parser_class=_Parser)
 
@@ -315,10 +334,16 @@ def _open_app(settings: Settings, start: Literal["pipelines", "approvals"]) -> i
 
 def _run_app(args: argparse.Namespace, out: Output) -> int:
     start: Literal["pipelines", "approvals"] = "approvals" if args.approvals else "pipelines"
+    app_options = {"bell": args.bell, "desktop": args.desktop_notify}
     if not args.demo:
         if args.pipelines is not None:
             raise UsageError("--pipelines goes with --demo")
-        settings = _settings(args)
+        settings = load_settings(
+            profile=args.profile,
+            base_url=args.base_url,
+            timeout=args.timeout,
+            refresh=args.refresh,
+        ).with_overrides(**app_options)
         _, token = settings.require_server()
         out.hide(token)
         return _open_app(settings, start)
@@ -328,7 +353,7 @@ def _run_app(args: argparse.Namespace, out: Output) -> int:
 
     token = secrets.token_urlsafe(24)
     out.hide(token)
-    settings = load_settings(timeout=args.timeout)
+    settings = load_settings(timeout=args.timeout, refresh=args.refresh)
     world = World(
         seed=secrets.randbelow(2**31),
         pipelines=args.pipelines or 40,
@@ -337,7 +362,7 @@ def _run_app(args: argparse.Namespace, out: Output) -> int:
     )
     with SimServer(world, token=token, host="127.0.0.1", port=0) as server:
         demo = settings.with_overrides(
-            base_url=server.base_url, token=Secret(token), profile="demo"
+            base_url=server.base_url, token=Secret(token), profile="demo", **app_options
         )
         return _open_app(demo, start)
 
@@ -374,8 +399,19 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _dispatch(args: argparse.Namespace, out: Output) -> int:
     if args.subcommand is None:
         return _run_app(args, out)
-    if args.demo or args.approvals:
-        raise UsageError("--demo and --approvals open the app: give no command with them")
+    app_only = [
+        flag
+        for flag, given in (
+            ("--demo", args.demo),
+            ("--approvals", args.approvals),
+            ("--refresh", args.refresh is not None),
+            ("--no-bell", args.bell is False),
+            ("--desktop-notify", args.desktop_notify is not None),
+        )
+        if given
+    ]
+    if app_only:
+        raise UsageError(f"{', '.join(app_only)} go with the app: give no command with them")
     if args.subcommand == "sim":
         return _run_sim(args, out)
     if args.pipelines is not None:

@@ -1,0 +1,81 @@
+"""The app's own options reach its settings; with a subcommand they are a usage error."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from opstui import cli as cli_module
+from opstui.config import Settings
+from opstui.sim.server import SimServer
+from tests.cli.conftest import Cli
+
+
+@pytest.fixture
+def opened(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Settings, str]]:
+    """Stands in for opening the Textual app: records what it would have been given."""
+    calls: list[tuple[Settings, str]] = []
+
+    def fake_open(settings: Settings, start: Any) -> int:
+        calls.append((settings, start))
+        return 0
+
+    monkeypatch.setattr(cli_module, "_open_app", fake_open)
+    return calls
+
+
+def test_refresh_bell_and_desktop_reach_the_app(
+    cli: Cli, served: SimServer, opened: list[tuple[Settings, str]]
+) -> None:
+    result = cli("--refresh", "2.5", "--no-bell", "--desktop-notify", "osc9", "--approvals")
+    assert result.code == 0
+    [(settings, start)] = opened
+    assert start == "approvals"
+    assert settings.refresh == 2.5
+    assert settings.bell is False
+    assert settings.desktop == "osc9"
+    assert settings.base_url == served.base_url
+
+
+def test_defaults_when_not_given(
+    cli: Cli, served: SimServer, opened: list[tuple[Settings, str]]
+) -> None:
+    assert cli().code == 0
+    [(settings, start)] = opened
+    assert (settings.refresh, settings.bell, settings.desktop, start) == (
+        5,
+        True,
+        "off",
+        "pipelines",
+    )
+
+
+def test_demo_runs_the_app_on_a_loopback_simulator(
+    cli: Cli, opened: list[tuple[Settings, str]]
+) -> None:
+    assert cli("--demo", "--pipelines", "3", "--refresh", "1").code == 0
+    [(settings, _)] = opened
+    assert settings.base_url is not None
+    assert settings.base_url.startswith("http://127.0.0.1:")
+    assert settings.refresh == 1
+    assert settings.server_label == "demo"
+
+
+@pytest.mark.parametrize(
+    "flag", [["--refresh", "3"], ["--no-bell"], ["--desktop-notify", "osc777"]]
+)
+def test_app_options_with_a_subcommand_are_a_usage_error(
+    cli: Cli, served: SimServer, flag: list[str]
+) -> None:
+    result = cli(*flag, "list")
+    assert result.code == 2
+    assert "go with the app" in result.err
+    assert served.requests == []
+
+
+def test_a_refresh_below_one_second_is_refused(cli: Cli, served: SimServer) -> None:
+    result = cli("--refresh", "0.2")
+    assert result.code == 2
+    assert "at least 1 seconds" in result.err
+    assert served.requests == []
