@@ -16,7 +16,8 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+import pydantic_core
+from pydantic import BaseModel, ValidationError
 
 from opstui import __version__
 from opstui.api.errors import (
@@ -47,6 +48,8 @@ DEFAULT_TIMEOUT = 10.0
 DEFAULT_PAGE_SIZE = 1000
 """The documented cap on one response; fewer round trips for large tenants."""
 MAX_PAGES = 1000
+OFF_LOOP_BYTES = 256 * 1024
+"""A list page larger than this is decoded in a thread (about 150 pipelines)."""
 
 TargetType = Literal["pipeline", "task"]
 SortOption = Literal[
@@ -139,18 +142,6 @@ def _server_message(response: httpx.Response) -> str:
             if isinstance(value, str) and value.strip():
                 return value
     return ""
-
-
-class _ListEnvelope(BaseModel):
-    data: list[Any] | None = None
-    pipelines: list[Any] | None = None
-    tasks: list[Any] | None = None
-    logs: list[Any] | None = None
-    count: int | None = None
-
-
-_LIST_BODY: TypeAdapter[list[Any] | _ListEnvelope] = TypeAdapter(list[Any] | _ListEnvelope)
-_OBJECT_BODY: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 def _clean_targets(ids: Iterable[str], what: str) -> list[str]:
@@ -287,40 +278,57 @@ class OpseraClient:
                 raise error
             await self._sleep(delay)
 
+    def _json(self, response: httpx.Response, what: str) -> Any:
+        """The body as JSON (pydantic-core's parser: about twice as fast as the stdlib's)."""
+        try:
+            return pydantic_core.from_json(response.content)
+        except ValueError:
+            raise InvalidResponseError(f"{self.host} sent {what} that is not JSON") from None
+
     def _decode_list(
         self, response: httpx.Response, model: type[ModelT], key: str
     ) -> tuple[list[ModelT], int | None]:
         """Items and total count from any of the list shapes the contract allows."""
-        try:
-            body = _LIST_BODY.validate_json(response.content)
-        except ValidationError:
-            raise InvalidResponseError(
-                f"{self.host} sent a list that is not JSON of the documented shape"
-            ) from None
-        if isinstance(body, list):
-            raw_items, count = body, None
-        else:
-            found = body.data if body.data is not None else getattr(body, key)
-            if found is None:
-                raise InvalidResponseError(f"{self.host} sent no {key} in its answer")
-            raw_items, count = found, body.count
+        body = self._json(response, "a list")
+        count: int | None = None
+        if isinstance(body, dict):
+            found = body.get("data")
+            if not isinstance(found, list):
+                found = body.get(key)
+            if not isinstance(found, list):
+                raise InvalidResponseError(f"{self.host} sent no list of {key} in its answer")
+            raw_count = body.get("count")
+            count = (
+                raw_count
+                if isinstance(raw_count, int) and not isinstance(raw_count, bool)
+                else None
+            )
+            body = found
+        elif not isinstance(body, list):
+            raise InvalidResponseError(f"{self.host} sent an answer that is not a list of {key}")
         items = []
-        for raw in raw_items:
+        for raw in body:
             try:
                 items.append(model.model_validate(raw))
             except ValidationError:
                 continue  # a record without an id is of no use; the rest still are
         return items, count
 
+    async def _decode_list_off_loop(
+        self, response: httpx.Response, model: type[ModelT], key: str
+    ) -> tuple[list[ModelT], int | None]:
+        """:meth:`_decode_list`, in a thread for a large page, so an app's keys stay responsive."""
+        if len(response.content) < OFF_LOOP_BYTES:
+            return self._decode_list(response, model, key)
+        return await asyncio.to_thread(self._decode_list, response, model, key)
+
     def _decode_object(self, response: httpx.Response) -> dict[str, Any]:
         if not response.content.strip():
             return {}
-        try:
-            return _OBJECT_BODY.validate_json(response.content)
-        except ValidationError:
-            raise InvalidResponseError(
-                f"{self.host} sent an answer that is not a JSON object"
-            ) from None
+        body = self._json(response, "an answer")
+        if not isinstance(body, dict):
+            raise InvalidResponseError(f"{self.host} sent an answer that is not a JSON object")
+        return body
 
     # -- listing --------------------------------------------------------------------------
 
@@ -334,7 +342,7 @@ class OpseraClient:
         for page in range(1, MAX_PAGES + 1):
             query = {**params, "pageSize": str(page_size), "currentPage": str(page)}
             response = await self._send("GET", path, params=query, mutating=False)
-            items, count = self._decode_list(response, model, key)
+            items, count = await self._decode_list_off_loop(response, model, key)
             if not items:
                 break
             first = getattr(items[0], "id", None)

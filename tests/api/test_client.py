@@ -321,3 +321,21 @@ def test_bad_base_url_and_missing_token_are_refused() -> None:
         OpseraClient("ftp://example.com", TOKEN)
     with pytest.raises(RequestRefusedError, match="token"):
         OpseraClient("http://127.0.0.1:1", " ")
+
+
+async def test_a_large_page_is_decoded_off_the_event_loop(
+    client: OpseraClient, sim: SimServer
+) -> None:
+    from opstui.api.client import OFF_LOOP_BYTES
+    from opstui.sim.clock import ManualClock
+    from opstui.sim.world import World
+
+    sim.world = World(seed=3, pipelines=400, tasks=0, clock=ManualClock())
+    pipelines = await client.list_pipelines()
+    assert len(pipelines) == 400
+    assert len({p.id for p in pipelines}) == 400
+    assert all(p.status is not PipelineStatus.UNKNOWN for p in pipelines)
+    assert sim.requests, "one page"
+    # the page really was large enough to take the thread path
+    page_bytes = sum(len(p.model_dump_json()) for p in pipelines)
+    assert page_bytes > OFF_LOOP_BYTES
