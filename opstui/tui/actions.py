@@ -178,21 +178,26 @@ class ActionRunner:
         """The dialog for ``action``; None when the user cancelled."""
         targets = [Target(name=safe_text(item.name), id=item.id) for item in items]
         if action == "reject":
-            return await self.app.push_screen_wait(RejectDialog(targets=targets))
+            return await self.app.push_screen_wait(RejectDialog(targets=targets, noun=kind))
         if action == "delete":
-            return True if await self.app.push_screen_wait(DeleteDialog(targets=targets)) else None
+            return (
+                True
+                if await self.app.push_screen_wait(DeleteDialog(targets=targets, noun=kind))
+                else None
+            )
         if action == "update":
             return await self.app.push_screen_wait(
-                EditPipelineDialog(target=targets[0], description=items[0].description)
+                EditPipelineDialog(target=targets[0], description=items[0].description, noun=kind)
             )
         if action == "clone":
-            return await self.app.push_screen_wait(CloneDialog(target=targets[0]))
+            return await self.app.push_screen_wait(CloneDialog(target=targets[0], noun=kind))
         confirmed = await self.app.push_screen_wait(
             ConfirmDialog(
                 action=VERBS[action][0],
                 targets=targets,
                 detail=detail,
                 danger=action in DANGEROUS,
+                noun=kind,
             )
         )
         return True if confirmed else None
