@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from opstui.api import ActionResult, OpseraClient, OpseraError, Pipeline, Task
+from opstui.api import ActionResult, OpseraClient, OpseraError, Pipeline, RequestRefusedError, Task
+from opstui.api.client import clean_ids as api_clean_ids
 from opstui.api.rules import why_not
 from opstui.audit import AuditEntry, AuditError, AuditLog, AuditOutcome, AuditTarget
 from opstui.cli_output import Output, clean, duration, waited_seconds
@@ -54,18 +55,10 @@ def server_text(settings: Settings) -> str:
 
 def clean_ids(raw: Sequence[str], kind: Kind) -> list[str]:
     """Ids as given, stripped and each once; UsageError for a blank or malformed one."""
-    ids: list[str] = []
-    for value in raw:
-        target = value.strip()
-        if not target:
-            raise UsageError(f"a {kind} id cannot be blank")
-        if any(ch.isspace() or not ch.isprintable() for ch in target):
-            raise UsageError(f"{clean(target, 40)!r} is not a valid {kind} id")
-        if target not in ids:
-            ids.append(target)
-    if not ids:
-        raise UsageError(f"no {kind} given")
-    return ids
+    try:
+        return api_clean_ids(raw, kind)
+    except RequestRefusedError as error:
+        raise UsageError(error.message) from None
 
 
 def _label(item_id: str, names: dict[str, str]) -> str:

@@ -32,7 +32,14 @@ from opstui.api.errors import (
     ServerError,
     error_for_status,
 )
-from opstui.api.models import ActionOutcome, ActionResult, ActivityEntry, Pipeline, Task
+from opstui.api.models import (
+    ActionOutcome,
+    ActionResult,
+    ActivityEntry,
+    Pipeline,
+    Task,
+    is_valid_id,
+)
 from opstui.api.text import one_line
 
 __all__ = [
@@ -42,6 +49,7 @@ __all__ = [
     "OpseraClient",
     "RetryPolicy",
     "SortOption",
+    "clean_ids",
 ]
 
 DEFAULT_TIMEOUT = 10.0
@@ -144,14 +152,14 @@ def _server_message(response: httpx.Response) -> str:
     return ""
 
 
-def _clean_targets(ids: Iterable[str], what: str) -> list[str]:
-    """Non-blank, single-line ids, in order, each once."""
+def clean_ids(ids: Iterable[str], what: str) -> list[str]:
+    """Non-blank, printable ids with no spaces, in order, each once; else RequestRefusedError."""
     targets: list[str] = []
     for raw in ids:
         if not isinstance(raw, str) or not raw.strip():
             raise RequestRefusedError(f"a {what} id cannot be blank")
         target = raw.strip()
-        if any(ch.isspace() or ord(ch) < 32 for ch in target):
+        if not is_valid_id(target):
             raise RequestRefusedError(f"{one_line(target, 40)!r} is not a valid {what} id")
         if target not in targets:
             targets.append(target)
@@ -265,7 +273,7 @@ class OpseraClient:
                     )
                 )
             except httpx.TransportError as exc:
-                reason = self._redact(one_line(str(exc), 120)) or type(exc).__name__
+                reason = one_line(self._redact(str(exc)), 120) or type(exc).__name__
                 error = ConnectionFailedError(f"cannot reach {self.host}: {reason}")
             else:
                 if response.is_success:
@@ -443,12 +451,12 @@ class OpseraClient:
         elif action == "update":
             if not isinstance(target, str):
                 raise RequestRefusedError("update takes exactly one id")
-            targets = _clean_targets([target], type)
+            targets = clean_ids([target], type)
             body["target"] = targets[0]
         else:
             if target is None or isinstance(target, str):
                 raise RequestRefusedError(f"{action} takes a list of ids")
-            targets = _clean_targets(target, type)
+            targets = clean_ids(target, type)
             body["target"] = targets
         if settings is not None:
             if action not in ("create", "update"):
@@ -461,16 +469,27 @@ class OpseraClient:
         elif message is not None:
             raise RequestRefusedError(f"{action} takes no message")
 
-        response = await self._send(
-            "POST", "/api/v2/actions", json=body, mutating=action != "status"
-        )
-        return self._action_result(action, type, targets, self._decode_object(response))
+        if action == "status":
+            response = await self._send("POST", "/api/v2/actions", json=body, mutating=False)
+            return self._action_result(action, type, targets, self._decode_object(response))
+        response = await self._send("POST", "/api/v2/actions", json=body, mutating=True)
+        return self._action_result(action, type, targets, self._decode_answer(response, action))
+
+    def _decode_answer(self, response: httpx.Response, action: str) -> dict[str, Any]:
+        """The answer to a request that changed something: unreadable means "may have happened"."""
+        try:
+            return self._decode_object(response)
+        except InvalidResponseError:
+            raise InvalidResponseError(
+                f"{self.host} took the {action} request but its answer could not be read: "
+                "it may have been applied; check its status before trying again"
+            ) from None
 
     def _action_result(
         self, action: str, type: str, targets: list[str], body: dict[str, Any]
     ) -> ActionResult:
         overall = str(body.get("status") or "")
-        message = self._redact(one_line(str(body.get("message") or "")))
+        message = one_line(self._redact(str(body.get("message") or "")))
         pipelines: list[Pipeline] = []
         tasks: list[Task] = []
         data = body.get("data")
@@ -505,7 +524,7 @@ class OpseraClient:
                         target=target,
                         ok=word.lower() in _OK_WORDS,
                         status=word,
-                        message=self._redact(one_line(str(item.get("message") or ""))),
+                        message=one_line(self._redact(str(item.get("message") or ""))),
                         run_count=item.get("runCount")
                         if isinstance(item.get("runCount"), int)
                         else None,
@@ -582,7 +601,7 @@ class OpseraClient:
             document.pop(key, None)
         document["name"] = name
         response = await self._send("POST", "/api/v2/pipelines", json=document, mutating=True)
-        body = self._decode_object(response)
+        body = self._decode_answer(response, "clone")
         created = body.get("data", body)
         if isinstance(created, list) and created:
             created = created[0]
@@ -595,7 +614,7 @@ class OpseraClient:
         self, pipeline_id: str, *, run_count: int | None = None
     ) -> list[ActivityEntry]:
         """A pipeline's activity log, newest first (one run's, when ``run_count`` is given)."""
-        target = _clean_targets([pipeline_id], "pipeline")[0]
+        target = clean_ids([pipeline_id], "pipeline")[0]
         body: dict[str, Any] = {"pipelineId": target}
         if run_count is not None:
             body["runCount"] = run_count

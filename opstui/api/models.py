@@ -35,6 +35,7 @@ __all__ = [
     "Task",
     "TaskStatus",
     "derive_status",
+    "is_valid_id",
 ]
 
 APPROVAL_TOOLS = frozenset({"approval", "user-action"})
@@ -57,6 +58,11 @@ class PipelineStatus(StrEnum):
 
 TaskStatus = PipelineStatus
 """Tasks carry the same state words as pipelines (never ``awaiting approval``)."""
+
+
+def is_valid_id(value: str) -> bool:
+    """An id a person can read and type: printable, no spaces (Opsera's are 24 hex digits)."""
+    return bool(value) and value.isprintable() and not any(ch.isspace() for ch in value)
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -220,7 +226,9 @@ class _Document(BaseModel):
     @classmethod
     def _id_text(cls, value: Any) -> Any:
         if isinstance(value, dict) and "$oid" in value:  # extended JSON, as some exports send
-            return value["$oid"]
+            value = value["$oid"]
+        if isinstance(value, str) and not is_valid_id(value):
+            raise ValueError("an id is printable, with no spaces")  # the record is skipped
         return value
 
     @field_validator("name", "description", "owner", "owner_name", "state", mode="before")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import AsyncIterator
 
@@ -306,3 +307,52 @@ def test_client_repr_hides_the_token(sim: SimServer) -> None:
     client = OpseraClient(sim.base_url, TOKEN)
     assert TOKEN not in repr(client)
     assert TOKEN not in repr(client._http.auth)
+
+
+async def test_a_long_token_echoed_near_the_cut_is_never_partly_shown(sim: SimServer) -> None:
+    long_token = "eyJ" + "A" * 400
+    padding = "x" * 250
+    sim.add_fault(
+        "GET", LIST, status=400, body=f'{{"message": "{padding} token={long_token}"}}'.encode()
+    )
+    async with OpseraClient(sim.base_url, long_token) as client:
+        with pytest.raises(BadRequestError) as caught:
+            await client.list_pipelines()
+    assert "eyJA" not in caught.value.message
+    assert "AAAA" not in caught.value.message
+
+
+async def test_a_long_token_in_a_per_target_message_is_redacted(
+    client: OpseraClient, sim: SimServer
+) -> None:
+    pipeline_id = await idle_pipeline_id(client)
+    message = "y" * 280 + " " + TOKEN
+    body = {
+        "status": "failed",
+        "message": message,
+        "results": [{"target": pipeline_id, "status": "failed", "message": message}],
+    }
+    sim.add_fault("POST", ACTIONS, status=200, body=json.dumps(body).encode())
+    result = await client.run_pipelines([pipeline_id])
+    for text in (result.message, result.outcomes[0].message):
+        assert TOKEN[:6] not in text
+
+
+async def test_an_unreadable_answer_to_an_action_says_it_may_have_been_applied(
+    client: OpseraClient, sim: SimServer
+) -> None:
+    pipeline_id = await idle_pipeline_id(client)
+    sim.add_fault("POST", ACTIONS, status=200, body=b"<html>ok</html>")
+    with pytest.raises(InvalidResponseError, match="may have been applied"):
+        await client.run_pipelines([pipeline_id])
+    assert sent(sim, "POST", ACTIONS) == 1
+
+
+async def test_records_with_ids_that_could_carry_escapes_are_skipped(
+    client: OpseraClient, sim: SimServer
+) -> None:
+    body = (
+        b'{"data": [{"_id": "bad\\u001b]0;PWNED\\u0007"}, {"_id": "has space"}, {"_id": "good1"}]}'
+    )
+    sim.add_fault("GET", LIST, status=200, body=body)
+    assert [p.id for p in await client.list_pipelines()] == ["good1"]
