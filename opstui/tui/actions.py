@@ -74,6 +74,29 @@ def _name(item: Pipeline | Task) -> str:
     return safe_text(item.name or item.id, 60)
 
 
+def _gate_of(item: Pipeline | Task) -> tuple[int, str] | None:
+    """The run and the gate a pipeline waits at: what an approve or reject is really about."""
+    if isinstance(item, Pipeline) and item.gate is not None:
+        return (item.run_count, item.gate.id)
+    return None
+
+
+def _detail(
+    action: str,
+    items: Sequence[Pipeline | Task],
+    blocked: Sequence[tuple[Pipeline | Task, str]],
+) -> str | None:
+    """What a confirmation should say besides the targets: the gate, and who is skipped."""
+    lines = []
+    if action == "approve" and len(items) == 1 and isinstance(items[0], Pipeline):
+        gate = items[0].gate
+        if gate is not None:
+            lines.append(f"Gate: {safe_text(gate.name, 60)} · run #{items[0].run_count}")
+    if blocked:
+        lines.append("Skipping " + "; ".join(f"{_name(i)} {reason}" for i, reason in blocked) + ".")
+    return "\n".join(lines) or None
+
+
 def _plural(count: int, kind: Kind) -> str:
     return f"{count} {kind}{'' if count == 1 else 's'}"
 
@@ -86,6 +109,8 @@ class ActionRunner:
         self.client = client
         self.audit = audit
         self.server = server
+        self._in_flight: set[str] = set()
+        """Ids with an action on its way: a second one for them waits until it is done."""
 
     def _notify(
         self, message: str, *, severity: Literal["information", "warning", "error"] = "information"
@@ -127,8 +152,8 @@ class ActionRunner:
         if not items:
             self._notify("Nothing selected.", severity="warning")
             return done
-        blocked = [(item, reason) for item in items if (reason := why_not(action, item))]
-        eligible = [item for item in items if not why_not(action, item)]
+        blocked = [(item, reason) for item in items if (reason := self._why_not(action, item))]
+        eligible = [item for item in items if not self._why_not(action, item)]
         if not eligible:
             self._explain(blocked)
             return done
@@ -136,19 +161,33 @@ class ActionRunner:
             self._notify(f"{VERBS[action][0]} works on one {kind} at a time.", severity="warning")
             return done
 
-        skipped = "; ".join(f"{_name(item)} {reason}" for item, reason in blocked)
-        answer = await self._ask(
-            action, eligible, kind, f"Skipping {skipped}." if skipped else None
-        )
+        answer = await self._ask(action, eligible, kind, _detail(action, eligible, blocked))
         answered()
         if answer is None:
             return done
+        claimed = {item.id for item in eligible} - self._in_flight
+        eligible = [item for item in eligible if item.id in claimed]
+        if not eligible:  # another action for them began while this dialog was open
+            self._notify("Not sent: an action for it is already on its way.", severity="warning")
+            return done
+        self._in_flight |= claimed
+        try:
+            return await self._send_checked(action, kind, eligible, answer)
+        finally:
+            self._in_flight -= claimed
 
+    def _why_not(self, action: str, item: Pipeline | Task) -> str | None:
+        if item.id in self._in_flight:
+            return "has an action on its way already: wait for its outcome"
+        return why_not(action, item)
+
+    async def _send_checked(
+        self, action: str, kind: Kind, eligible: list[Pipeline | Task], answer: Any
+    ) -> Performed:
         if action in RECHECKED:
             eligible = await self._recheck(action, eligible, kind)
             if not eligible:
-                return done
-
+                return Performed(action, kind)
         ids = [item.id for item in eligible]
         try:
             result, created = await self._send(action, kind, eligible, answer)
@@ -228,6 +267,9 @@ class ActionRunner:
                 lost.append(f"{_name(item)} no longer exists")
             elif reason := why_not(action, now):
                 lost.append(f"{_name(now)} {reason}")
+            elif action in ("approve", "reject") and _gate_of(now) != _gate_of(item):
+                # Approving is about one gate of one run: the one the dialog showed.
+                lost.append(f"{_name(now)} waits at another gate or run than the one you saw")
             else:
                 still.append(now)
         if lost:
@@ -308,7 +350,7 @@ class ActionRunner:
         entry = AuditEntry(
             action=action,
             type=kind,
-            targets=[AuditTarget(item.id, item.name) for item in items],
+            targets=[AuditTarget(item.id, safe_text(item.name, 200)) for item in items],
             server=self.server,
             source="tui",
             outcomes=outcomes,
