@@ -28,7 +28,6 @@ from opstui.api import (
     SortOption,
     TransportError,
 )
-from opstui.audit import AuditError
 from opstui.cli_actions import UsageError, cmd_action, cmd_clone, cmd_update
 from opstui.cli_output import Output
 from opstui.cli_reads import cmd_approvals, cmd_list, cmd_logs, cmd_show, cmd_tasks, parse_states
@@ -447,9 +446,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OpseraError as error:
         out.error(_describe(error))
         return exit_code(error)
-    except AuditError as error:
-        out.error(str(error))
-        return EXIT_FAILED
     except KeyboardInterrupt:
         if quiet_interrupt:
             return EXIT_OK

@@ -178,6 +178,14 @@ def _table(value: Any, name: str) -> dict[str, Any]:
     return cast(dict[str, Any], value)
 
 
+def _url(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise ConfigError(f"the server must be an http(s) URL, not {value!r}")
+    return value.rstrip("/")
+
+
 def load_settings(
     *,
     profile: str | None = None,
@@ -201,11 +209,15 @@ def load_settings(
             raise ConfigError(f"no profile {profile!r} in {path} ({known})")
         section = _table(profiles[profile], f"profiles.{profile}")
 
-    url = base_url or env.get("OPSTUI_BASE_URL") or section.get("base_url") or None
-    if url is not None:
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            raise ConfigError(f"the server must be an http(s) URL, not {url!r}")
-        url = url.rstrip("/")
+    profile_url = _url(section.get("base_url"))
+    url = _url(base_url or env.get("OPSTUI_BASE_URL")) or profile_url
+    if profile_url and url != profile_url:
+        # The profile's token is for the profile's server: never send it anywhere else.
+        source = "--base-url" if base_url else "OPSTUI_BASE_URL"
+        raise ConfigError(
+            f"{source} ({url}) is not profile {profile!r}'s server ({profile_url}): "
+            f"drop one of them"
+        )
 
     # A profile's own variable only: falling back to OPSTUI_TOKEN could send one server's
     # token to another server.

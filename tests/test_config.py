@@ -67,19 +67,25 @@ def test_a_profiles_token_never_falls_back_to_another_servers(isolated_user: Pat
 
 
 def test_environment_beats_file_and_flags_beat_environment(isolated_user: Path) -> None:
-    env = write_config(isolated_user, CONFIG) | {
-        "OPSTUI_PROFILE": "staging",
+    env = write_config(isolated_user, "[notifications]\nbell = true\n") | {
         "OPSTUI_BASE_URL": "http://127.0.0.1:9/",
         "OPSTUI_TOKEN": "tok",
         "OPSTUI_REFRESH": "3",
     }
     from_env = load_settings(env=env)
-    assert from_env.profile == "staging"
     assert from_env.base_url == "http://127.0.0.1:9"
     assert from_env.refresh == 3
     flagged = load_settings(env=env, base_url="https://flag.example.com", refresh=2, timeout=1.5)
     assert flagged.base_url == "https://flag.example.com"
     assert (flagged.refresh, flagged.timeout) == (2, 1.5)
+
+
+def test_profile_chosen_by_environment(isolated_user: Path) -> None:
+    env = write_config(isolated_user, CONFIG) | {"OPSTUI_PROFILE": "staging", "OPSTUI_TOKEN": "t"}
+    settings = load_settings(env=env)
+    assert settings.profile == "staging"
+    assert settings.base_url == "https://staging.example.com"
+    assert settings.require_server()[1] == "t"
 
 
 @pytest.mark.parametrize(
@@ -166,3 +172,19 @@ def test_audit_log_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> 
     log = AuditLog(blocker / "audit.log")  # a path below a regular file
     with pytest.raises(AuditError, match="cannot write the audit log"):
         log.record(AuditEntry(action="run", type="pipeline", targets=[], server="s", source="cli"))
+
+
+@pytest.mark.parametrize("source", ["env", "flag"])
+def test_a_profiles_token_never_goes_to_another_server(isolated_user: Path, source: str) -> None:
+    env = write_config(isolated_user, CONFIG) | {"PROD_TOKEN": "prod-secret"}
+    elsewhere = "http://127.0.0.1:18999"
+    if source == "env":
+        env["OPSTUI_BASE_URL"] = elsewhere
+        call = lambda: load_settings(env=env)  # noqa: E731
+    else:
+        call = lambda: load_settings(env=env, base_url=elsewhere)  # noqa: E731
+    with pytest.raises(ConfigError, match="not profile 'prod'") as caught:
+        call()
+    assert "prod-secret" not in str(caught.value)
+    same = load_settings(env=env | {"OPSTUI_BASE_URL": "https://opsera.example.com"})
+    assert same.base_url == "https://opsera.example.com"

@@ -438,6 +438,7 @@ class TasksScreen(Screen[None]):
     def _action_done(self, done: Performed) -> None:
         """The app finished an action: list again now if it touched tasks."""
         if done.sent and done.kind == "task":
+            self.marked -= set(done.sent)  # a batch done is not the next key's batch too
             self.refresh_now()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
