@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 import pydantic_core
@@ -46,6 +46,7 @@ __all__ = [
     "ACTIONS",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIMEOUT",
+    "ListFilters",
     "OpseraClient",
     "RetryPolicy",
     "SortOption",
@@ -82,6 +83,23 @@ _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 _CLONE_DROPPED = ("_id", "createdAt", "updatedAt")
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+class ListFilters(TypedDict, total=False):
+    """What a list of pipelines or tasks can be narrowed and ordered by (all optional)."""
+
+    search: str | None
+    """Name, description or id contains this."""
+    status: str | None
+    """The server's own status filter."""
+    type: str | None
+    owner: str | None
+    tag: str | None
+    """``type:value`` or a value."""
+    active: bool | None
+    sort: SortOption | None
+    page_size: int
+    """Records per request, 1 to 1000 (default 1000, the documented cap)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -364,60 +382,24 @@ class OpseraClient:
         return list(seen.values())
 
     @staticmethod
-    def _list_params(**filters: str | bool | None) -> dict[str, str]:
+    def _list_params(filters: ListFilters) -> tuple[dict[str, str], int]:
+        """The query parameters of a list request, and the page size."""
         params: dict[str, str] = {}
         for name, value in filters.items():
-            if value is None or value == "":
+            if name == "page_size" or value is None or value == "":
                 continue
-            params[name] = ("true" if value else "false") if isinstance(value, bool) else value
-        return params
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            params["sortOption" if name == "sort" else name] = text
+        return params, filters.get("page_size", DEFAULT_PAGE_SIZE)
 
-    async def list_pipelines(
-        self,
-        *,
-        search: str | None = None,
-        status: str | None = None,
-        type: str | None = None,
-        owner: str | None = None,
-        tag: str | None = None,
-        active: bool | None = None,
-        sort: SortOption | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> list[Pipeline]:
+    async def list_pipelines(self, **filters: Unpack[ListFilters]) -> list[Pipeline]:
         """Every pipeline that matches, across all pages."""
-        params = self._list_params(
-            search=search,
-            status=status,
-            type=type,
-            owner=owner,
-            tag=tag,
-            active=active,
-            sortOption=sort,
-        )
+        params, page_size = self._list_params(filters)
         return await self._list_all("/api/v2/pipelines", Pipeline, "pipelines", params, page_size)
 
-    async def list_tasks(
-        self,
-        *,
-        search: str | None = None,
-        status: str | None = None,
-        type: str | None = None,
-        owner: str | None = None,
-        tag: str | None = None,
-        active: bool | None = None,
-        sort: SortOption | None = None,
-        page_size: int = DEFAULT_PAGE_SIZE,
-    ) -> list[Task]:
-        """Every task that matches, across all pages."""
-        params = self._list_params(
-            search=search,
-            status=status,
-            type=type,
-            owner=owner,
-            tag=tag,
-            active=active,
-            sortOption=sort,
-        )
+    async def list_tasks(self, **filters: Unpack[ListFilters]) -> list[Task]:
+        """Every task that matches, across all pages (the same filters as pipelines)."""
+        params, page_size = self._list_params(filters)
         return await self._list_all("/api/v2/tasks", Task, "tasks", params, page_size)
 
     # -- actions --------------------------------------------------------------------------
