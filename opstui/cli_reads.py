@@ -23,6 +23,7 @@ from opstui.api import (
     Task,
     is_transient,
 )
+from opstui.api.client import ListFilters
 from opstui.cli_output import (
     Output,
     activity_json,
@@ -75,6 +76,18 @@ def parse_states(values: Sequence[str] | None) -> set[PipelineStatus]:
     return states
 
 
+def list_filters(args: argparse.Namespace) -> ListFilters:
+    """The server-side filters of ``list`` and ``tasks``, from their options."""
+    return ListFilters(
+        search=args.search,
+        status=args.status,
+        type=args.type,
+        owner=args.owner,
+        tag=args.tag,
+        sort=args.sort,
+    )
+
+
 # -- list / show ------------------------------------------------------------------------------
 
 
@@ -82,14 +95,7 @@ async def cmd_list(args: argparse.Namespace, settings: Settings, out: Output) ->
     """``opstui list``: pipelines, filtered by the server and then by derived ``--state``."""
     states = parse_states(args.state)
     async with connect(settings) as client:
-        pipelines = await client.list_pipelines(
-            search=args.search,
-            status=args.status,
-            type=args.type,
-            owner=args.owner,
-            tag=args.tag,
-            sort=args.sort,
-        )
+        pipelines = await client.list_pipelines(**list_filters(args))
     if states:
         pipelines = [p for p in pipelines if p.status in states]
     if args.json:
@@ -179,14 +185,7 @@ async def cmd_tasks(args: argparse.Namespace, settings: Settings, out: Output) -
     """``opstui tasks``: standalone tasks."""
     states = parse_states(args.state)
     async with connect(settings) as client:
-        tasks: list[Task] = await client.list_tasks(
-            search=args.search,
-            status=args.status,
-            type=args.type,
-            owner=args.owner,
-            tag=args.tag,
-            sort=args.sort,
-        )
+        tasks: list[Task] = await client.list_tasks(**list_filters(args))
     if states:
         tasks = [t for t in tasks if t.status in states]
     if args.json:
