@@ -35,6 +35,7 @@ from opstui.tui.actions import ActionRunner, Performed
 from opstui.tui.commands import PipelineCommands
 from opstui.tui.dialogs import HelpScreen
 from opstui.tui.notify import Notifier
+from opstui.tui.screens.approvals import ApprovalsScreen
 from opstui.tui.screens.pipelines import PipelinesScreen
 from opstui.tui.store import PipelineStore, describe_error
 
@@ -102,9 +103,13 @@ class OpstuiApp(App[None]):
     # -- life cycle -----------------------------------------------------------------------
 
     def get_default_screen(self) -> Screen[Any]:
+        # Under the inbox (``--approvals``), the pipelines screen waits on its own quick view of
+        # the gates: escape or ``A`` lands there, one key (1) from every pipeline.
         return PipelinesScreen(self.store, quick="awaiting" if self.start == "approvals" else "all")
 
     def on_mount(self) -> None:
+        if self.start == "approvals":
+            self.open_approvals()
         if (
             not self.is_headless
             and not self.no_color
@@ -245,6 +250,16 @@ class OpstuiApp(App[None]):
                     pipeline, client=self.client, now=self.now, refresh=self.settings.refresh
                 )
             )
+
+    def open_approvals(self) -> None:
+        """Show the approvals inbox over the pipelines (``A`` or escape comes back)."""
+        if not isinstance(self.screen, ApprovalsScreen):
+            self.push_screen(ApprovalsScreen(self.store))
+
+    def close_approvals(self) -> None:
+        """Leave the approvals inbox for the pipelines screen under it."""
+        if isinstance(self.screen, ApprovalsScreen) and len(self.screen_stack) > 1:
+            self.pop_screen()
 
     def open_tasks(self) -> None:
         """Show the tasks (their screen returns here with escape or ``t``)."""

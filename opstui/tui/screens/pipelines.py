@@ -11,28 +11,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, cast
+from typing import Any, ClassVar, Literal
 
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.reactive import reactive
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from opstui.api import Pipeline, PipelineStatus
-from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import STATUS_ORDER, safe_text
-from opstui.tui.store import LivePhase, LiveState, PipelinesChanged, PipelineStore
+from opstui.tui.screens._acting import CURSOR_BINDINGS, ActingScreen
+from opstui.tui.store import PipelinesChanged, PipelineStore
 from opstui.tui.widgets.filter_bar import FilterBar, FilterInput
 from opstui.tui.widgets.pipeline_table import ARROWS, PipelineTable, SortKey
-from opstui.tui.widgets.status_bar import StatusBar
-
-if TYPE_CHECKING:
-    from opstui.tui.app import OpstuiApp
 
 __all__ = [
     "ACTION_KEYS",
@@ -118,8 +112,10 @@ def sort_pipelines(pipelines: Sequence[Pipeline], key: SortKey, descending: bool
     return sorted(by_name, key=primary, reverse=descending)
 
 
-class PipelinesScreen(Screen[None]):
+class PipelinesScreen(ActingScreen):
     """The main screen: the pipelines table between a status line and the footer."""
+
+    ACTIONS = ACTION_KEYS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "run", "Run", id="run"),
@@ -144,10 +140,8 @@ class PipelinesScreen(Screen[None]):
         Binding("p", "toggle_pause", "Pause", id="pause", show=False),
         Binding("ctrl+r", "refresh_now", "Refresh now", id="refresh", show=False),
         Binding("t", "tasks", "Tasks", id="tasks", show=False),
-        Binding("j", "cursor_down", "Down", show=False),
-        Binding("k", "cursor_up", "Up", show=False),
-        Binding("g", "cursor_top", "Top", show=False),
-        Binding("G", "cursor_bottom", "Bottom", show=False),
+        Binding("A", "approvals", "Approvals", id="approvals", show=False),
+        *CURSOR_BINDINGS,
     ]
 
     KEY_HELP: ClassVar[list[tuple[str, list[tuple[str, str]]]]] = [
@@ -159,6 +153,7 @@ class PipelinesScreen(Screen[None]):
                 ("pgup/pgdn", "A page up / down"),
                 ("enter", "Open the pipeline's details"),
                 ("t", "Tasks"),
+                ("A", "Approvals inbox: the gates, longest waiting first"),
             ],
         ),
         (
@@ -205,35 +200,19 @@ class PipelinesScreen(Screen[None]):
     ]
     """The key reference shown by ``?``."""
 
-    available: reactive[frozenset[str]] = reactive(frozenset(), bindings=True)
-    """The action keys that apply to the selection now (the others are greyed in the footer).
-
-    A set of names rather than the selection itself, so moving the cursor between two rows where
-    the same keys apply does not rebuild the footer.
-    """
-
     def __init__(self, store: PipelineStore, *, quick: QuickView = "all") -> None:
-        super().__init__()
-        self.store = store
+        super().__init__(store)
         self.quick: QuickView = quick
         self.filter_text = ""
         self.sort_key: SortKey = "name"
         self.sort_descending = False
-        self.marked: set[str] = set()
         self._changed: dict[str, float] = {}
         self._focus_when_shown: str | None = None
-        self._last_explained: tuple[str, float] = ("", 0.0)
-
-    @property
-    def opstui(self) -> OpstuiApp:
-        """The app, typed."""
-        return cast("OpstuiApp", self.app)
 
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        app = self.opstui
-        yield StatusBar(self.store, server=app.settings.server_label, now=app.now, id="status-bar")
+        yield self._status_bar()
         with Vertical(id="table-area"):
             yield PipelineTable(id="pipelines")
             yield Static(id="empty", markup=False)
@@ -251,9 +230,7 @@ class PipelinesScreen(Screen[None]):
         return self.query_one(FilterBar)
 
     def on_mount(self) -> None:
-        self.store.changed.subscribe(self, self._on_pipelines_changed)
-        self.store.live.subscribe(self, self._on_live)
-        self.opstui.action_done.subscribe(self, self._on_action_done)
+        self._follow()
         self.table.set_sort(self.sort_key, self.sort_descending)
         self.table.focus()
         self._show()
@@ -273,16 +250,12 @@ class PipelinesScreen(Screen[None]):
         if self._focus_when_shown and self.table.move_to(self._focus_when_shown):
             self._focus_when_shown = None
 
-    def _on_live(self, state: LiveState) -> None:
-        stale = state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED)
-        self.table.set_class(stale, "-stale")
+    def _refresh_empty(self) -> None:
         if not self.store.loaded:
             self._show_empty(True)
 
     def _on_action_done(self, done: Performed) -> None:
-        if done.sent:
-            self.marked -= set(done.sent)
-            self._show()
+        super()._on_action_done(done)
         if done.created is not None:
             self._focus_when_shown = done.created.id
 
@@ -323,12 +296,9 @@ class PipelinesScreen(Screen[None]):
         message.display = empty
         if not empty:
             return
-        state = self.store.state
-        if not self.store.loaded:
-            if state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED):
-                text = f"Could not load the pipelines: {safe_text(state.error, 200)}"
-            else:
-                text = f"Loading pipelines from {safe_text(self.opstui.settings.server_label)}…"
+        loading = self.loading_text()
+        if loading is not None:
+            text = loading
         elif not self.store.pipelines:
             text = QUICK_VIEWS["all"].empty
         elif self.filter_text:
@@ -355,83 +325,6 @@ class PipelinesScreen(Screen[None]):
         right = Text(f"sorted by {SORT_NAMES[self.sort_key]} {arrow}")
         self.filter_bar.set_summary(left, right)
 
-    # -- selection and what applies to it -------------------------------------------------
-
-    def selected(self) -> list[Pipeline]:
-        """The marked pipelines (in the server's order), else the highlighted one."""
-        pipelines = self.store.pipelines
-        if self.marked:
-            return [pipeline for key, pipeline in pipelines.items() if key in self.marked]
-        cursor = self.table.cursor_id
-        return [pipelines[cursor]] if cursor is not None and cursor in pipelines else []
-
-    def _update_selection(self) -> None:
-        items = self.selected()
-        self.available = frozenset(
-            action for action in ACTION_KEYS if self._why_not(action, items) is None
-        )
-
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._update_selection()
-
-    def why_disabled(self, action: str) -> str | None:
-        """Why the action key ``action`` does nothing now, in a sentence; None if it applies."""
-        return self._why_not(action, self.selected())
-
-    def _why_not(self, action: str, items: Sequence[Pipeline]) -> str | None:
-        api_action = ACTION_KEYS[action]
-        verb = action.capitalize()
-        if not items:
-            if not self.store.loaded:
-                return "Nothing to act on yet: the pipelines are still loading."
-            return "No pipeline is highlighted."
-        if api_action in ("update", "clone") and len(items) > 1:
-            return f"{verb} works on one pipeline at a time: {len(items)} are marked (u unmarks)."
-        reasons = [(item, why_not(api_action, item)) for item in items]
-        if any(reason is None for _, reason in reasons):
-            return None
-        if len(items) == 1:
-            return f"{safe_text(items[0].name or items[0].id, 60)} {reasons[0][1]}."
-        listed = "; ".join(f"{safe_text(item.name, 40)} {reason}" for item, reason in reasons[:3])
-        more = "…" if len(items) > 3 else ""
-        return f"{verb} applies to none of the {len(items)} marked: {listed}{more}."
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ACTION_KEYS:
-            return True if action in self.available else None
-        return True
-
-    def on_key(self, event: events.Key) -> None:
-        """Say why, when a greyed-out action key is pressed (Textual would ignore it)."""
-        active = self.active_bindings.get(event.key)
-        if active is None or active.enabled or active.node is not self:
-            return
-        action = active.binding.action
-        if action not in ACTION_KEYS:
-            return
-        event.stop()
-        event.prevent_default()
-        reason = self.why_disabled(action)
-        if reason:
-            self.explain(reason)
-
-    def explain(self, reason: str) -> None:
-        """Say why a key did nothing (once, not once per key repeat)."""
-        now = time.monotonic()
-        if self._last_explained[0] == reason and now - self._last_explained[1] < 2.0:
-            return
-        self._last_explained = (reason, now)
-        self.notify(reason, severity="warning", markup=False, timeout=4)
-
-    def perform(self, action: str) -> None:
-        """Run the screen action ``action`` on the selection, or say why it does not apply."""
-        reason = self.why_disabled(action)
-        if reason:
-            self.explain(reason)
-            return
-        self.opstui.perform_action(ACTION_KEYS[action], self.selected())
-
     def action_run(self) -> None:
         """Run the selected pipelines."""
         self.perform("run")
@@ -443,14 +336,6 @@ class PipelinesScreen(Screen[None]):
     def action_reset(self) -> None:
         """Reset the selected pipelines."""
         self.perform("reset")
-
-    def action_approve(self) -> None:
-        """Approve the gate the selected pipelines wait at."""
-        self.perform("approve")
-
-    def action_reject(self) -> None:
-        """Reject the gate the selected pipelines wait at, with a reason."""
-        self.perform("reject")
 
     def action_edit(self) -> None:
         """Edit the selected pipeline's name and description."""
@@ -466,29 +351,14 @@ class PipelinesScreen(Screen[None]):
 
     # -- marks ----------------------------------------------------------------------------
 
-    def _set_marks(self, marked: set[str]) -> None:
-        before = self.marked
-        self.marked = marked
-        for pipeline_id in before ^ marked:
+    def _marks_changed(self, toggled: set[str]) -> None:
+        for pipeline_id in toggled:
             self.table.restyle(
-                pipeline_id, marked=pipeline_id in marked, changed=pipeline_id in self._changed
+                pipeline_id,
+                marked=pipeline_id in self.marked,
+                changed=pipeline_id in self._changed,
             )
         self._update_summary(self.table.row_count)
-        self._update_selection()
-
-    def action_toggle_mark(self) -> None:
-        """Mark or unmark the highlighted pipeline."""
-        cursor = self.table.cursor_id
-        if cursor is not None:
-            self._set_marks(self.marked ^ {cursor})
-
-    def action_mark_shown(self) -> None:
-        """Mark every pipeline the view shows."""
-        self._set_marks(self.marked | set(self.table.row_ids))
-
-    def action_clear_marks(self) -> None:
-        """Unmark every pipeline."""
-        self._set_marks(set())
 
     # -- filter, views, sort --------------------------------------------------------------
 
@@ -543,50 +413,12 @@ class PipelinesScreen(Screen[None]):
         self.table.set_sort(key, descending)
         self._show()
 
-    # -- cursor ---------------------------------------------------------------------------
-
-    def action_cursor_down(self) -> None:
-        """Move the cursor down."""
-        self.table.action_cursor_down()
-
-    def action_cursor_up(self) -> None:
-        """Move the cursor up."""
-        self.table.action_cursor_up()
-
-    def action_cursor_top(self) -> None:
-        """Move the cursor to the first row."""
-        if self.table.row_count:
-            self.table.move_cursor(row=0)
-
-    def action_cursor_bottom(self) -> None:
-        """Move the cursor to the last row."""
-        if self.table.row_count:
-            self.table.move_cursor(row=self.table.row_count - 1)
-
     # -- elsewhere ------------------------------------------------------------------------
-
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.open_highlighted()
-
-    def open_highlighted(self) -> None:
-        """Open the details of the highlighted pipeline."""
-        cursor = self.table.cursor_id
-        pipeline = self.store.pipelines.get(cursor) if cursor is not None else None
-        if pipeline is None:
-            self.explain("No pipeline is highlighted.")
-            return
-        self.opstui.open_details(pipeline)
 
     def action_tasks(self) -> None:
         """Switch to the tasks."""
         self.opstui.open_tasks()
 
-    def action_toggle_pause(self) -> None:
-        """Pause or resume the live refresh."""
-        self.opstui.toggle_pause()
-
-    def action_refresh_now(self) -> None:
-        """Refresh now."""
-        self.opstui.refresh_pipelines()
+    def action_approvals(self) -> None:
+        """Switch to the approvals inbox."""
+        self.opstui.open_approvals()
