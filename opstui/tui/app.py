@@ -27,6 +27,7 @@ from opstui.api import (
     OpseraError,
     PermissionDeniedError,
     Pipeline,
+    RetryPolicy,
     Task,
 )
 from opstui.audit import AuditLog
@@ -39,7 +40,10 @@ from opstui.tui.screens.approvals import ApprovalsScreen
 from opstui.tui.screens.pipelines import PipelinesScreen
 from opstui.tui.store import PipelineStore, describe_error
 
-__all__ = ["OpstuiApp", "Start"]
+__all__ = ["APP_RETRY", "OpstuiApp", "Start"]
+
+APP_RETRY = RetryPolicy(attempts=2)
+"""Reads from the app: the live refresh retries on its own schedule."""
 
 Start = Literal["pipelines", "approvals"]
 
@@ -80,7 +84,9 @@ class OpstuiApp(App[None]):
         self.settings = settings
         self.start = start
         self._clock = now or _utc_now
-        self.client = OpseraClient(base_url, token, timeout=settings.timeout)
+        # Two tries absorb a blip; the store's own back-off does the rest, so a hung server
+        # shows as offline after two timeouts rather than three.
+        self.client = OpseraClient(base_url, token, timeout=settings.timeout, retry=APP_RETRY)
         self.audit = AuditLog(settings.audit_log)
         self.actions = ActionRunner(self, self.client, self.audit, settings.server_label)
         self.store = PipelineStore(self, refresh=settings.refresh)

@@ -124,3 +124,40 @@ def test_the_same_gate_in_a_new_run_is_a_new_event() -> None:
     assert watcher.observe([_pipeline("deploy", "gate", run=2)]) == []
     assert len(watcher.observe([_pipeline("deploy", "gate", run=3)])) == 1
     assert [text for text, _ in recorder.toasts] == ["deploy awaits approval at Approve"] * 2
+
+
+async def test_the_app_notifies_each_new_gate_or_failure_once(
+    make_app: Any, sim: SimServer, clock: ManualClock
+) -> None:
+    from tests.tui.conftest import refresh, settle
+
+    app = make_app(bell=True)
+    emitted: list[str] = []
+    app.notifier._emit = emitted.append
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not any("awaits approval" in str(n.message) for n in app._notifications), (  # noqa: SLF001
+            "gates that waited before the app started are not news"
+        )
+        announced: list[str] = []
+        for _ in range(20):
+            clock.advance(30)
+            await refresh(pilot)
+            announced = [
+                str(n.message)
+                for n in app._notifications
+                if "awaits approval" in str(n.message) or " failed" in str(n.message)
+            ]
+            if announced:
+                break
+        assert announced, "ten simulated minutes bring a gate or a failure"
+        rings = emitted.count("\x07")
+        assert rings == 1
+        await refresh(pilot)  # the same state again
+        again = [
+            str(n.message)
+            for n in app._notifications
+            if "awaits approval" in str(n.message) or " failed" in str(n.message)
+        ]
+        assert again == announced
+        assert emitted.count("\x07") == rings
