@@ -136,7 +136,7 @@ async def test_the_app_notifies_each_new_gate_or_failure_once(
     app.notifier._emit = emitted.append
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert not any("awaits approval" in str(n.message) for n in app._notifications), (  # noqa: SLF001
+        assert not any("awaits approval" in str(n.message) for n in app._notifications), (
             "gates that waited before the app started are not news"
         )
         announced: list[str] = []
