@@ -9,30 +9,26 @@ and data; this base holds the selection, the marks, the greying and the hand-ove
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
-from textual import events, on
+from textual import on
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import DataTable
 
 from opstui.api import Pipeline
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import safe_text
+from opstui.tui.screens._explain import ExplainingScreen
 from opstui.tui.store import LivePhase, LiveState, PipelinesChanged, PipelineStore
 from opstui.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from opstui.tui.app import OpstuiApp
 
-__all__ = ["CURSOR_BINDINGS", "EXPLAIN_AGAIN_AFTER", "ActingScreen", "PipelineRows"]
-
-EXPLAIN_AGAIN_AFTER = 2.0
-"""Seconds before the same explanation is shown again (a held key repeats)."""
+__all__ = ["CURSOR_BINDINGS", "ActingScreen", "PipelineRows"]
 
 CURSOR_BINDINGS: list[BindingType] = [
     Binding("j", "cursor_down", "Down", show=False),
@@ -85,7 +81,7 @@ class PipelineRows(Protocol):
         ...
 
 
-class ActingScreen(Screen[None]):
+class ActingScreen(ExplainingScreen):
     """A screen of pipelines whose keys act on the marked pipelines, else the highlighted one.
 
     A subclass provides :attr:`ACTIONS` (its action keys and the API action each performs), the
@@ -106,7 +102,6 @@ class ActingScreen(Screen[None]):
         super().__init__()
         self.store = store
         self.marked: set[str] = set()
-        self._last_explained: tuple[str, float] = ("", 0.0)
 
     @property
     def opstui(self) -> OpstuiApp:
@@ -219,28 +214,9 @@ class ActingScreen(Screen[None]):
             return True if action in self.available else None
         return True
 
-    def on_key(self, event: events.Key) -> None:
-        """Say why, when a greyed-out action key is pressed (Textual would ignore it)."""
-        active = self.active_bindings.get(event.key)
-        if active is None or active.enabled or active.node is not self:
-            return
-        action = active.binding.action
-        if action not in self.ACTIONS:
-            return
-        event.stop()
-        event.prevent_default()
-        reason = self.why_disabled(action)
-        if reason:
-            self.explain(reason)
-
-    def explain(self, reason: str) -> None:
-        """Say why a key did nothing (once, not once per key repeat)."""
-        now = time.monotonic()
-        last, when = self._last_explained
-        if last == reason and now - when < EXPLAIN_AGAIN_AFTER:
-            return
-        self._last_explained = (reason, now)
-        self.notify(reason, severity="warning", markup=False, timeout=4)
+    def reason_for_key(self, action: str) -> str | None:
+        """Why a greyed-out action key does nothing; None for the other keys."""
+        return self.why_disabled(action) if action in self.ACTIONS else None
 
     def perform(self, action: str) -> None:
         """Run the screen action ``action`` on the selection, or say why it does not apply."""

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import math
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -20,12 +19,11 @@ from typing import Any, ClassVar, Protocol, cast
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import events, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.dom import DOMNode
-from textual.screen import Screen
 from textual.signal import Signal
 from textual.timer import Timer
 from textual.widgets import Footer, Static
@@ -41,6 +39,7 @@ from opstui.api import (
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import duration, plain, relative, safe_text, status_text
+from opstui.tui.screens._explain import ExplainingScreen
 from opstui.tui.widgets.activity_log import ActivityLog, entry_time
 from opstui.tui.widgets.plan_view import PlanView
 
@@ -65,9 +64,6 @@ PIPELINE_KEY_ACTIONS: dict[str, str] = {
     "delete": "delete",
 }
 """The screen's key actions, and the Opsera action each asks the app for (``e``: ``update``)."""
-
-EXPLAIN_AGAIN_AFTER = 2.0
-"""Seconds before the same explanation is shown again (a held key repeats)."""
 
 MAX_BACKOFF = 60.0
 """The longest wait between two failed polls, in seconds (unless the refresh itself is longer)."""
@@ -288,7 +284,7 @@ def render_gate(pipeline: Pipeline, now: datetime) -> RenderableType | None:
     return Group(*lines)
 
 
-class DetailsScreen(Screen[None]):
+class DetailsScreen(ExplainingScreen):
     """One pipeline in full, refreshed live, with its action keys."""
 
     DEFAULT_CSS = """
@@ -421,7 +417,6 @@ class DetailsScreen(Screen[None]):
         self.now = now
         self.refresh_interval = refresh
         self._timer: Timer | None = None
-        self._explained: tuple[str, float] = ("", 0.0)
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -556,27 +551,13 @@ class DetailsScreen(Screen[None]):
             return None if self.why_not(PIPELINE_KEY_ACTIONS[action]) else True
         return True
 
-    def on_key(self, event: events.Key) -> None:
-        """Say why, when a greyed-out action key is pressed (the binding itself stays silent)."""
-        active = self.active_bindings.get(event.key)
-        if active is None or active.enabled or active.node is not self:
-            return
-        action = PIPELINE_KEY_ACTIONS.get(active.binding.action)
-        reason = self.why_not(action) if action is not None else None
+    def reason_for_key(self, action: str) -> str | None:
+        """Why an action key does nothing here now, naming the pipeline; None if it applies."""
+        api_action = PIPELINE_KEY_ACTIONS.get(action)
+        reason = self.why_not(api_action) if api_action is not None else None
         if reason is None:
-            return
-        event.stop()
-        event.prevent_default()
-        self.explain(f"{safe_text(self.pipeline.name or self.pipeline.id, 60)} {reason}.")
-
-    def explain(self, reason: str) -> None:
-        """Say why a key did nothing: once, not once per repeat of a held key."""
-        moment = time.monotonic()
-        last_reason, last_moment = self._explained
-        if reason == last_reason and moment - last_moment < EXPLAIN_AGAIN_AFTER:
-            return
-        self._explained = (reason, moment)
-        self.notify(reason, severity="warning", markup=False, timeout=4)
+            return None
+        return f"{safe_text(self.pipeline.name or self.pipeline.id, 60)} {reason}."
 
     def _action_done(self, done: Performed) -> None:
         """The app finished an action (from any screen): poll now if it touched pipelines."""

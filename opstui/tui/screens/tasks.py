@@ -8,7 +8,6 @@ or, when none is marked, on the highlighted one, through the app's ``perform_act
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +18,6 @@ from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist, RowKey
@@ -28,8 +26,8 @@ from opstui.api import OpseraClient, OpseraError, PipelineStatus, Task
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import STATUS_ORDER, relative, safe_text, status_text
+from opstui.tui.screens._explain import ExplainingScreen
 from opstui.tui.screens.details import (
-    EXPLAIN_AGAIN_AFTER,
     LiveStatus,
     request_action,
     status_bar,
@@ -113,7 +111,7 @@ class TaskTable(DataTable[Text]):
     """
 
 
-class TasksScreen(Screen[None]):
+class TasksScreen(ExplainingScreen):
     """All tasks, refreshed live; run or stop the highlighted or marked ones."""
 
     DEFAULT_CSS = """
@@ -198,7 +196,6 @@ class TasksScreen(Screen[None]):
         self._shown: dict[str, _Row] = {}
         self._widths: dict[str, int] = {}
         self._timer: Timer | None = None
-        self._explained: tuple[str, float] = ("", 0.0)
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -413,27 +410,10 @@ class TasksScreen(Screen[None]):
             return None if self.why_not(action) else True
         return True
 
-    def on_key(self, event: events.Key) -> None:
-        """Say why, when a greyed-out action key is pressed (the binding itself stays silent)."""
-        active = self.active_bindings.get(event.key)
-        if active is None or active.enabled or active.node is not self:
-            return
-        action = active.binding.action
+    def reason_for_key(self, action: str) -> str | None:
+        """Why run or stop does nothing now, as a sentence; None if it applies."""
         reason = self.why_not(action) if action in TASK_KEY_ACTIONS else None
-        if reason is None:
-            return
-        event.stop()
-        event.prevent_default()
-        self.explain(f"{reason[0].upper()}{reason[1:]}.")
-
-    def explain(self, reason: str) -> None:
-        """Say why a key did nothing: once, not once per repeat of a held key."""
-        moment = time.monotonic()
-        last_reason, last_moment = self._explained
-        if reason == last_reason and moment - last_moment < EXPLAIN_AGAIN_AFTER:
-            return
-        self._explained = (reason, moment)
-        self.notify(reason, severity="warning", markup=False, timeout=4)
+        return None if reason is None else f"{reason[0].upper()}{reason[1:]}."
 
     def _action_done(self, done: Performed) -> None:
         """The app finished an action: list again now if it touched tasks."""
