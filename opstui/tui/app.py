@@ -7,7 +7,6 @@ back off (5, 10, 20, 40, 60 s) and are announced once per outage.
 
 from __future__ import annotations
 
-import importlib
 import os
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -37,7 +36,9 @@ from opstui.tui.commands import PipelineCommands
 from opstui.tui.dialogs import HelpScreen
 from opstui.tui.notify import Notifier
 from opstui.tui.screens.approvals import ApprovalsScreen
+from opstui.tui.screens.details import DetailsScreen
 from opstui.tui.screens.pipelines import PipelinesScreen
+from opstui.tui.screens.tasks import TasksScreen
 from opstui.tui.store import PipelineStore, describe_error
 
 __all__ = ["APP_RETRY", "OpstuiApp", "Start"]
@@ -235,27 +236,11 @@ class OpstuiApp(App[None]):
 
     # -- other screens --------------------------------------------------------------------
 
-    def _screen_class(self, module: str, name: str) -> Callable[..., Screen[Any]] | None:
-        """A screen class another module provides, or None (with a note) if it is not there."""
-        try:
-            found = importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            if error.name != module:
-                raise
-            self.notify("This screen is not available yet.", severity="warning", timeout=3)
-            return None
-        screen_class: Callable[..., Screen[Any]] = getattr(found, name)
-        return screen_class
-
     def open_details(self, pipeline: Pipeline) -> None:
         """Push the details of ``pipeline``."""
-        screen_class = self._screen_class("opstui.tui.screens.details", "DetailsScreen")
-        if screen_class is not None:
-            self.push_screen(
-                screen_class(
-                    pipeline, client=self.client, now=self.now, refresh=self.settings.refresh
-                )
-            )
+        self.push_screen(
+            DetailsScreen(pipeline, client=self.client, now=self.now, refresh=self.settings.refresh)
+        )
 
     def open_approvals(self) -> None:
         """Show the approvals inbox over the pipelines (``A`` or escape comes back)."""
@@ -269,11 +254,9 @@ class OpstuiApp(App[None]):
 
     def open_tasks(self) -> None:
         """Show the tasks (their screen returns here with escape or ``t``)."""
-        screen_class = self._screen_class("opstui.tui.screens.tasks", "TasksScreen")
-        if screen_class is not None:
-            self.push_screen(
-                screen_class(client=self.client, now=self.now, refresh=self.settings.refresh)
-            )
+        self.push_screen(
+            TasksScreen(client=self.client, now=self.now, refresh=self.settings.refresh)
+        )
 
     # -- app keys -------------------------------------------------------------------------
 

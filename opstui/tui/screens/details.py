@@ -9,7 +9,6 @@ to the app (``app.perform_action``), which asks, re-checks and sends; then the s
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,7 +47,7 @@ __all__ = [
     "ActionHost",
     "DetailsScreen",
     "LiveStatus",
-    "request_action",
+    "hand_over",
     "status_bar",
     "subscribe_action_done",
 ]
@@ -72,27 +71,18 @@ MAX_BACKOFF = 60.0
 class ActionHost(Protocol):
     """What the screens need from the app: one entry point for every action.
 
-    ``perform_action`` shows the dialogs, re-checks and sends. It may be a coroutine function (the
-    screen awaits it in a worker, then polls) or a plain method that starts a worker of its own
-    and returns at once (the screen polls at once, and again when the app's ``action_done``
-    signal says the action was sent; the app may also call ``refresh_now()`` itself).
+    ``perform_action`` shows the dialogs, re-checks and sends, in a worker of its own, and returns
+    at once; the app's ``action_done`` signal says when the action was really sent.
     """
 
-    def perform_action(self, action: str, items: Sequence[Pipeline | Task]) -> Any:
+    def perform_action(self, action: str, items: Sequence[Pipeline | Task]) -> None:
         """Ask for, re-check and send ``action`` for ``items``."""
         ...
 
 
-def host_perform_action(host: object, action: str, items: Sequence[Pipeline | Task]) -> Any:
-    """Call the app's ``perform_action(action, items)``: the one seam between screens and actions."""
-    return cast(ActionHost, host).perform_action(action, list(items))
-
-
-async def request_action(host: object, action: str, items: Sequence[Pipeline | Task]) -> None:
-    """Hand ``action`` for ``items`` to the app and wait for it if the app's entry point is async."""
-    outcome = host_perform_action(host, action, items)
-    if inspect.isawaitable(outcome):
-        await outcome
+def hand_over(node: DOMNode, action: str, items: Sequence[Pipeline | Task]) -> None:
+    """Give ``action`` for ``items`` to the app: the one seam between screens and actions."""
+    cast(ActionHost, node.app).perform_action(action, list(items))
 
 
 def subscribe_action_done(node: DOMNode, callback: Callable[[Performed], object]) -> None:
@@ -564,12 +554,9 @@ class DetailsScreen(ExplainingScreen):
         if done.sent and done.kind == "pipeline" and not self.deleted:
             self.refresh_now()
 
-    @work(group="details-action")
-    async def _request(self, action: str) -> None:
-        """Hand the action to the app; poll at once when it is done (or has been handed over)."""
-        await request_action(self.app, action, [self.pipeline])
-        if not self.deleted:
-            self.refresh_now()
+    def _request(self, action: str) -> None:
+        """Hand the action to the app (the screen polls when ``action_done`` says it was sent)."""
+        hand_over(self, action, [self.pipeline])
 
     def action_run(self) -> None:
         """Run the pipeline."""

@@ -29,7 +29,7 @@ from opstui.tui.format import STATUS_ORDER, relative, safe_text, status_text
 from opstui.tui.screens._explain import ExplainingScreen
 from opstui.tui.screens.details import (
     LiveStatus,
-    request_action,
+    hand_over,
     status_bar,
     subscribe_action_done,
 )
@@ -424,13 +424,11 @@ class TasksScreen(ExplainingScreen):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.refresh_bindings()
 
-    @work(group="tasks-action")
-    async def _request(self, action: str) -> None:
-        """Hand the action to the app; list again at once when it is done (or handed over)."""
+    def _request(self, action: str) -> None:
+        """Hand the action to the app (the screen lists again when ``action_done`` says so)."""
         targets = self.targets()
         if targets:
-            await request_action(self.app, action, targets)
-            self.refresh_now()
+            hand_over(self, action, targets)
 
     def action_run(self) -> None:
         """Run the marked tasks, or the highlighted one."""
