@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal, TypeVar, cast
+from typing import Any, Final, Literal, TypedDict, TypeVar, Unpack, cast
 
 from opstui.sim import activity as msg
 from opstui.sim.clock import Clock, ManualClock
@@ -198,70 +198,20 @@ class World:
 
     # -- reads -----------------------------------------------------------------------------------
 
-    def list_pipelines(
-        self,
-        *,
-        search: str | None = None,
-        status: str | None = None,
-        type: str | None = None,
-        owner: str | None = None,
-        tag: str | None = None,
-        active: bool | None = None,
-        sort: str = "newest",
-        page_size: int | None = None,
-        page: int = 1,
-        live: bool = False,
-    ) -> Page:
+    def list_pipelines(self, **query: Unpack[Query]) -> Page:
         """Pipelines matching every given filter, sorted, one page of them (all if no page size).
 
         ``live=True`` hands out the world's own documents instead of copies (see the class docstring).
         """
         with self.lock:
             self.sync()
-            return _query(
-                self._pipelines.values(),
-                search=search,
-                status=status,
-                type=type,
-                owner=owner,
-                tag=tag,
-                active=active,
-                sort=sort,
-                page_size=page_size,
-                page=page,
-                live=live,
-            )
+            return _query(self._pipelines.values(), **query)
 
-    def list_tasks(
-        self,
-        *,
-        search: str | None = None,
-        status: str | None = None,
-        type: str | None = None,
-        owner: str | None = None,
-        tag: str | None = None,
-        active: bool | None = None,
-        sort: str = "newest",
-        page_size: int | None = None,
-        page: int = 1,
-        live: bool = False,
-    ) -> Page:
+    def list_tasks(self, **query: Unpack[Query]) -> Page:
         """Tasks, with the same filters as :meth:`list_pipelines`."""
         with self.lock:
             self.sync()
-            return _query(
-                self._tasks.values(),
-                search=search,
-                status=status,
-                type=type,
-                owner=owner,
-                tag=tag,
-                active=active,
-                sort=sort,
-                page_size=page_size,
-                page=page,
-                live=live,
-            )
+            return _query(self._tasks.values(), **query)
 
     def get_pipeline(self, pipeline_id: str) -> Doc | None:
         """A copy of one pipeline document, or None."""
@@ -837,19 +787,34 @@ def _new_document(document: Mapping[str, Any], kind: Kind) -> Doc:
 # -- listing ---------------------------------------------------------------------------------------
 
 
+class Query(TypedDict, total=False):
+    """What a list read can be filtered, sorted and paged by (all optional)."""
+
+    search: str | None
+    status: str | None
+    type: str | None
+    owner: str | None
+    tag: str | None
+    active: bool | None
+    sort: str
+    page_size: int | None
+    page: int
+    live: bool
+
+
 def _query(
     docs: Iterable[Doc],
     *,
-    search: str | None,
-    status: str | None,
-    type: str | None,
-    owner: str | None,
-    tag: str | None,
-    active: bool | None,
-    sort: str,
-    page_size: int | None,
-    page: int,
-    live: bool,
+    search: str | None = None,
+    status: str | None = None,
+    type: str | None = None,
+    owner: str | None = None,
+    tag: str | None = None,
+    active: bool | None = None,
+    sort: str = "newest",
+    page_size: int | None = None,
+    page: int = 1,
+    live: bool = False,
 ) -> Page:
     if sort not in SORT_OPTIONS:
         raise BadRequest(f"unknown sortOption {sort!r}; use one of {', '.join(SORT_OPTIONS)}")
