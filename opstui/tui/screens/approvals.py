@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Footer, Static
 from opstui.api import Pipeline
 from opstui.tui.format import relative, safe_text
 from opstui.tui.screens._acting import CURSOR_BINDINGS, ActingScreen
+from opstui.tui.screens._keys import APP_HELP, LIVE_HELP
 from opstui.tui.screens.details import status_bar
 from opstui.tui.store import LivePhase, PipelinesChanged, PipelineStore
 from opstui.tui.widgets.approvals_table import ApprovalsTable, gates_in_order
@@ -126,21 +127,8 @@ class ApprovalsScreen(ActingScreen):
                 ("u", "Unmark all"),
             ],
         ),
-        (
-            "Live refresh",
-            [
-                ("p", "Pause or resume"),
-                ("ctrl+r", "Refresh now"),
-            ],
-        ),
-        (
-            "App",
-            [
-                ("?", "These keys"),
-                ("ctrl+p", "Every command, searchable"),
-                ("q", "Quit"),
-            ],
-        ),
+        LIVE_HELP,
+        APP_HELP,
     ]
     """The key reference shown by ``?``."""
 

@@ -39,6 +39,7 @@ from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import duration, plain, relative, safe_text, status_text
 from opstui.tui.screens._explain import ExplainingScreen
+from opstui.tui.screens._keys import APP_HELP
 from opstui.tui.widgets.activity_log import ActivityLog, entry_time
 from opstui.tui.widgets.plan_view import PlanView
 
@@ -375,14 +376,7 @@ class DetailsScreen(ExplainingScreen):
             ],
         ),
         ("Live refresh", [("ctrl+r", "Refresh now")]),
-        (
-            "App",
-            [
-                ("?", "These keys"),
-                ("ctrl+p", "Every command, searchable"),
-                ("q", "Quit"),
-            ],
-        ),
+        APP_HELP,
     ]
     """The key reference the app's help (``?``) shows on this screen."""
 

@@ -24,6 +24,7 @@ from opstui.api import Pipeline, PipelineStatus
 from opstui.tui.actions import Performed
 from opstui.tui.format import STATUS_ORDER, safe_text
 from opstui.tui.screens._acting import CURSOR_BINDINGS, ActingScreen
+from opstui.tui.screens._keys import APP_HELP, LIVE_HELP
 from opstui.tui.store import PipelinesChanged, PipelineStore
 from opstui.tui.widgets.filter_bar import FilterBar, FilterInput
 from opstui.tui.widgets.pipeline_table import ARROWS, PipelineTable, SortKey
@@ -182,21 +183,8 @@ class PipelinesScreen(ActingScreen):
                 ("D", "Delete (type the name to confirm)"),
             ],
         ),
-        (
-            "Live refresh",
-            [
-                ("p", "Pause or resume"),
-                ("ctrl+r", "Refresh now"),
-            ],
-        ),
-        (
-            "App",
-            [
-                ("?", "These keys"),
-                ("ctrl+p", "Every command, searchable"),
-                ("q", "Quit"),
-            ],
-        ),
+        LIVE_HELP,
+        APP_HELP,
     ]
     """The key reference shown by ``?``."""
 

@@ -27,6 +27,7 @@ from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import STATUS_ORDER, relative, safe_text, status_text
 from opstui.tui.screens._explain import ExplainingScreen
+from opstui.tui.screens._keys import APP_HELP
 from opstui.tui.screens.details import (
     LiveStatus,
     hand_over,
@@ -165,14 +166,7 @@ class TasksScreen(ExplainingScreen):
             ],
         ),
         ("Live refresh", [("ctrl+r", "Refresh now")]),
-        (
-            "App",
-            [
-                ("?", "These keys"),
-                ("ctrl+p", "Every command, searchable"),
-                ("q", "Quit"),
-            ],
-        ),
+        APP_HELP,
     ]
     """The key reference the app's help (``?``) shows on this screen."""
 
