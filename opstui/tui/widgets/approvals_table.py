@@ -21,10 +21,10 @@ from typing import Any, ClassVar, Literal
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.widgets import DataTable
 
 from opstui.api import Pipeline, PipelineStatus, Step
 from opstui.tui.format import duration, safe_text
+from opstui.tui.widgets.keyed_table import KeyedTable
 from opstui.tui.widgets.pipeline_table import MARK
 
 __all__ = [
@@ -230,7 +230,7 @@ def inbox_layout(width: int, padding: int = 1) -> list[tuple[InboxColumn, int]]:
     return [(column, widths[column.key]) for column in shown]
 
 
-class ApprovalsTable(DataTable[Text]):
+class ApprovalsTable(KeyedTable[GateRow, InboxColumn]):
     """The inbox: one row per pipeline awaiting approval, keyed by its id, a row cursor."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -242,8 +242,6 @@ class ApprovalsTable(DataTable[Text]):
     ApprovalsTable {
         height: auto;
         max-height: 100%;
-        scrollbar-size-vertical: 1;
-        scrollbar-gutter: stable;
         & > .approvals-table--long {
             color: $text-warning;
             text-style: bold;
@@ -251,46 +249,14 @@ class ApprovalsTable(DataTable[Text]):
         & > .approvals-table--marked {
             text-style: bold;
         }
-        &.-stale {
-            text-opacity: 60%;
-        }
     }
     """
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(cursor_type="row", id=id, classes=classes)
-        self._rows: dict[str, GateRow] = {}
-        self._order: list[str] = []
-        self._layout: list[tuple[InboxColumn, int]] = []
-
     # -- what is on screen ----------------------------------------------------------------
-
-    @property
-    def row_ids(self) -> list[str]:
-        """The pipeline ids shown, top to bottom."""
-        return list(self._order)
-
-    @property
-    def cursor_id(self) -> str | None:
-        """The id of the pipeline under the cursor, if any."""
-        index = self.cursor_row
-        return self._order[index] if 0 <= index < len(self._order) else None
-
-    @property
-    def shown_columns(self) -> list[str]:
-        """The keys of the columns that fit, left to right."""
-        return [column.key for column, _ in self._layout]
 
     def shown_row(self, pipeline_id: str) -> GateRow | None:
         """What the row of ``pipeline_id`` shows, if it is shown."""
         return self._rows.get(pipeline_id)
-
-    def move_to(self, pipeline_id: str) -> bool:
-        """Put the cursor on ``pipeline_id``; False if it is not shown."""
-        if pipeline_id not in self._rows:
-            return False
-        self.move_cursor(row=self._order.index(pipeline_id))
-        return True
 
     # -- columns --------------------------------------------------------------------------
 

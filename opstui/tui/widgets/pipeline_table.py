@@ -22,11 +22,11 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual._two_way_dict import TwoWayDict
-from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
 from opstui.api import Pipeline, PipelineStatus
 from opstui.tui.format import STATUS_STYLE, relative, safe_text
+from opstui.tui.widgets.keyed_table import KeyedTable
 
 __all__ = ["COLUMNS", "ColumnSpec", "PipelineTable", "SortKey", "layout_columns"]
 
@@ -138,7 +138,7 @@ def row_values(pipeline: Pipeline, now: datetime, *, marked: bool, changed: bool
     )
 
 
-class PipelineTable(DataTable[Text]):
+class PipelineTable(KeyedTable[Row, ColumnSpec]):
     """The pipelines table: one row per pipeline, keyed by its id, a row cursor."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -149,8 +149,6 @@ class PipelineTable(DataTable[Text]):
 
     DEFAULT_CSS = """
     PipelineTable {
-        scrollbar-size-vertical: 1;
-        scrollbar-gutter: stable;
         & > .pipeline-table--changed {
             background: $warning 30%;
             text-style: bold;
@@ -161,46 +159,13 @@ class PipelineTable(DataTable[Text]):
         & > .pipeline-table--inactive {
             text-style: dim;
         }
-        &.-stale {
-            text-opacity: 60%;
-        }
     }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(cursor_type="row", id=id, classes=classes)
-        self._rows: dict[str, Row] = {}
-        self._order: list[str] = []
-        self._layout: list[tuple[ColumnSpec, int]] = []
+        super().__init__(id=id, classes=classes)
         self._sort: tuple[SortKey, bool] = ("name", False)
         self._styles: dict[str, Style] = {}
-
-    # -- what is on screen ----------------------------------------------------------------
-
-    @property
-    def row_ids(self) -> list[str]:
-        """The pipeline ids shown, top to bottom."""
-        return list(self._order)
-
-    @property
-    def cursor_id(self) -> str | None:
-        """The id of the pipeline under the cursor, if any."""
-        if not self._order:
-            return None
-        index = self.cursor_row
-        return self._order[index] if 0 <= index < len(self._order) else None
-
-    @property
-    def shown_columns(self) -> list[str]:
-        """The keys of the columns that fit, left to right."""
-        return [spec.key for spec, _ in self._layout]
-
-    def move_to(self, pipeline_id: str) -> bool:
-        """Put the cursor on ``pipeline_id``; False if it is not shown."""
-        if pipeline_id not in self._rows:
-            return False
-        self.move_cursor(row=self._order.index(pipeline_id))
-        return True
 
     # -- columns --------------------------------------------------------------------------
 
