@@ -18,6 +18,7 @@ __all__ = [
     "InvalidStateError",
     "NotFoundError",
     "OpseraError",
+    "OutcomeUnknownError",
     "PermissionDeniedError",
     "RateLimitedError",
     "RequestRefusedError",
@@ -59,6 +60,26 @@ class RequestTimeoutError(TransportError):
     """The server did not answer within the timeout."""
 
     title = "Timed out"
+
+
+class OutcomeUnknownError(OpseraError):
+    """A request that changes something reached the server, but its outcome is unknown.
+
+    Raised for a mutating request only, when it may have been applied: a timeout after it was
+    sent, a connection closed or reset before the answer was read whole, or a 2xx answer that
+    cannot be read. It is never re-sent; the caller re-checks the status (a read) to learn what
+    happened. A request that never left (no connection could be made) is a
+    :class:`TransportError` instead: nothing was applied.
+    """
+
+    title = "Outcome unknown"
+
+    def __init__(self, message: str, *, action: str = "", targets: tuple[str, ...] = ()) -> None:
+        self.action = action
+        """The action that was sent (``run``, ``reject``, ``clone``, ...)."""
+        self.targets = targets
+        """The ids it was sent for (empty for a create)."""
+        super().__init__(message)
 
 
 class InvalidResponseError(OpseraError):

@@ -8,11 +8,12 @@ rejected, because nothing can be done with it.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -28,6 +29,7 @@ __all__ = [
     "ActionOutcome",
     "ActionResult",
     "ActivityEntry",
+    "Listing",
     "Pipeline",
     "PipelineStatus",
     "Step",
@@ -422,6 +424,33 @@ class ActivityEntry(BaseModel):
         return parse_time(value)
 
 
+ItemT = TypeVar("ItemT")
+
+
+class Listing(list[ItemT]):
+    """What a read brought back, and how far it can be trusted to be the whole truth.
+
+    A plain list of the records, with two facts beside it:
+
+    - ``skipped``: records the server sent that could not be read (each was left out, not the
+      page; a person is told how many);
+    - ``complete``: for a list read, True only when every page was read in a stable order and
+      nothing moved between the pages, so that absence from it means the record is gone. For a
+      ``status`` read, True when the answer carried the documents (a v1-shaped answer does not).
+      Absence from an incomplete listing never means deletion.
+    """
+
+    def __init__(
+        self, items: Iterable[ItemT] = (), *, skipped: int = 0, complete: bool = True
+    ) -> None:
+        super().__init__(items)
+        self.skipped = skipped
+        self.complete = complete
+
+    def __repr__(self) -> str:
+        return f"Listing({len(self)} items, skipped={self.skipped}, complete={self.complete})"
+
+
 @dataclass(frozen=True, slots=True)
 class ActionOutcome:
     """What happened to one target of an action."""
@@ -432,6 +461,11 @@ class ActionOutcome:
     """The server's word: ``executed``, ``success``, ``failed``, ..."""
     message: str = ""
     run_count: int | None = None
+
+    @property
+    def unknown(self) -> bool:
+        """True when the server did not say what happened to this target (it may have been)."""
+        return self.status == "unknown"
 
 
 @dataclass(frozen=True, slots=True)
