@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 APPROVAL_TOOLS = frozenset({"approval", "user-action"})
+_APPROVER_KEYS = ("name", "email", "user", "username", "_id")
 
 
 class PipelineStatus(StrEnum):
@@ -150,6 +151,37 @@ class Step:
     def is_gate(self) -> bool:
         """True for an approval gate (``approval`` or ``user-action``)."""
         return self.tool_identifier in APPROVAL_TOOLS
+
+    @property
+    def approvers(self) -> list[str]:
+        """Who may approve this gate, whatever the shape the server used.
+
+        ``approvers`` may be one string, a list of strings, or a list of objects naming a person
+        by ``name``, ``email``, ``user``, ``username`` or ``_id`` (the first that is set). Anything
+        else (numbers, nested lists) is left out. Raw text: clean it where it is shown.
+        """
+        raw = self.configuration.get("approvers")
+        items = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+        names: list[str] = []
+        for item in items:
+            if isinstance(item, dict):
+                item = next(
+                    (
+                        value
+                        for key in _APPROVER_KEYS
+                        if isinstance(value := item.get(key), str) and value.strip()
+                    ),
+                    None,
+                )
+            if isinstance(item, str) and item.strip():
+                names.append(item.strip())
+        return names
+
+    @property
+    def message(self) -> str:
+        """What the gate asks (its configuration's ``message``), raw; '' if none."""
+        message = self.configuration.get("message")
+        return message if isinstance(message, str) else ""
 
 
 def _plan(workflow: dict[str, Any]) -> list[Step]:
