@@ -6,14 +6,23 @@ Everything runs headless against the in-process simulator on loopback, with a ma
 - one refresh of 2,000 rows where many states moved: the whole poll, and the table update alone
   (against the obvious alternative: clear the table and add every row again);
 - the client decoding a list of 1,000 and 10,000 pipelines (``validate_json`` and the models);
-- peak Python memory (tracemalloc) of the app holding 2,000 pipelines, and of a 10,000 decode.
+- peak Python memory (tracemalloc) of the app holding 2,000 pipelines, and of a 10,000 decode;
+- through a real terminal (tmux, 80x24; ``bench/terminal.py``), opstui beside its floor (a bare
+  DataTable + Footer, ``bench/floor.py``): start to data on screen, Down key to frame during live
+  refresh, peak memory and CPU, and the command line's cold start.
+
+``python -m bench`` runs it all at 40 and 10,000 pipelines (``--large`` adds 50,000);
+``--quick`` is the small version CI runs to prove the bench still works; ``--json FILE`` writes
+the figures as JSON.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import gc
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -38,11 +47,13 @@ SIZE = (120, 36)
 
 Row = tuple[str, str, str]
 rows: list[Row] = []
+figures: list[dict[str, Any]] = []
 
 
-def report(what: str, value: str, note: str = "") -> None:
-    """Add a line to the table (and show progress)."""
+def report(what: str, value: str, note: str = "", **data: Any) -> None:
+    """Add a line to the table (and show progress); ``data`` goes to the JSON as numbers."""
     rows.append((what, value, note))
+    figures.append({"what": what, "value": value, "note": note, **data})
     print(f"  {what}: {value} {note}", flush=True)
 
 
@@ -225,16 +236,91 @@ async def app_memory(scratch: Path) -> None:
     report("peak memory, app with 2,000 pipelines", mib(peak), f"({mib(current)} held)")
 
 
-def main() -> None:
-    print("opstui bench (headless, loopback simulator, 120x36)")
+def terminal(sizes: list[int], scratch: Path, *, quick: bool) -> None:
+    """The figures of issue 8, through tmux, for opstui and for the floor, side by side."""
+    from bench import terminal as term
+
+    if not term.have_tmux():
+        report("terminal figures", "skipped", "(tmux is not installed)")
+        return
+    opstui, floor = term.subjects()
+    tries = 1 if quick else 3
+    for count in sizes:
+        ours = term.start_to_data(opstui, count, scratch, tries)
+        base = term.start_to_data(floor, count, scratch, tries)
+        report(
+            f"start to data on screen, {count:,}",
+            f"{ours:.2f} s",
+            f"(floor {base:.2f} s, {ours / base:.2f}x)",
+            opstui_s=ours,
+            floor_s=base,
+        )
+    big = sizes[-1]
+    presses = 5 if quick else 40
+    for subject in (opstui, floor):
+        p50, p99, worst, lost = term.key_latency(subject, big, scratch, presses)
+        report(
+            f"Down key to frame, live refresh, {big:,}, {subject.name}",
+            f"p50 {p50 * 1000:.0f} ms",
+            f"(p99 {p99 * 1000:.0f} ms, max {worst * 1000:.0f} ms, {lost} of {presses} lost)",
+            p50_s=p50,
+            p99_s=p99,
+            max_s=worst,
+            lost=lost,
+        )
+    live = 5.0 if quick else 20.0
+    for subject in (opstui, floor):
+        peak, cpu = term.memory_and_cpu(subject, big, scratch, live)
+        report(
+            f"peak memory after {live:g} s live, {big:,}, {subject.name}",
+            mib(peak),
+            f"(CPU {cpu * 100:.1f}% of a core meanwhile)",
+            bytes=peak,
+            cpu=cpu,
+        )
+    idle = 5.0 if quick else 60.0
+    for subject in (opstui, floor):
+        _, cpu = term.memory_and_cpu(subject, 40, scratch, idle)
+        report(
+            f"CPU over {idle:g} s, 40 pipelines, {subject.name}",
+            f"{cpu * 100:.2f}%",
+            "(of one core, default refresh)",
+            cpu=cpu,
+        )
+    cli, imports = term.cli_cold_start(scratch, 3 if quick else 7)
+    report(
+        "CLI cold start, opstui list --json, 40",
+        ms(cli),
+        f"(import httpx, pydantic: {ms(imports)}; {cli / imports:.2f}x)",
+        cli_s=cli,
+        imports_s=imports,
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="small sizes, one try each")
+    parser.add_argument("--large", action="store_true", help="also measure 50,000 pipelines")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON")
+    parser.add_argument(
+        "--only", choices=("core", "terminal"), help="one half of the bench (default: both)"
+    )
+    args = parser.parse_args(argv)
+    print("opstui bench (loopback simulator; headless at 120x36, terminal at 80x24)")
+    sizes = [40, 1000] if args.quick else [40, 10_000] + ([50_000] if args.large else [])
     with tempfile.TemporaryDirectory(prefix="opstui-bench-") as scratch:
         path = Path(scratch)
-        asyncio.run(first_frame(40, path))
-        asyncio.run(first_frame(2000, path))
-        asyncio.run(refresh_2000(path))
-        decode(1000)
-        decode(10000)
-        asyncio.run(app_memory(path))
+        if args.only in (None, "core"):
+            asyncio.run(first_frame(40, path))
+            if not args.quick:
+                asyncio.run(first_frame(2000, path))
+                asyncio.run(refresh_2000(path))
+            decode(1000)
+            if not args.quick:
+                decode(10000)
+            asyncio.run(app_memory(path))
+        if args.only in (None, "terminal"):
+            terminal(sizes, path, quick=args.quick)
     width = max(len(what) for what, _, _ in rows)
     value_width = max(len(value) for _, value, _ in rows)
     print()
@@ -242,6 +328,18 @@ def main() -> None:
     print(f"{'-' * width}  {'-' * value_width}  ----")
     for what, value, note in rows:
         print(f"{what.ljust(width)}  {value.rjust(value_width)}  {note}")
+    if args.json is not None:
+        machine = {"cores": os.cpu_count(), "memory_gib": _memory_gib()}
+        args.json.write_text(json.dumps({"machine": machine, "figures": figures}, indent=2))
+        print(f"\nwrote {args.json}")
+
+
+def _memory_gib() -> float:
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 0.0
+    return round(pages / 2**30, 1)
 
 
 if __name__ == "__main__":
