@@ -297,13 +297,45 @@ def terminal(sizes: list[int], scratch: Path, *, quick: bool) -> None:
     )
 
 
+def scale(sizes: list[int], scratch: Path) -> None:
+    """Keys, refreshes and a batch at scale: the app headless, the simulator in its own process."""
+    from bench.scale import measure
+
+    for count in sizes:
+        found = asyncio.run(measure(count, scratch))
+        report(
+            f"longest event-loop stall in a refresh, {count:,}",
+            ms(found.refresh_stall),
+            seconds=found.refresh_stall,
+        )
+        for key, seconds in found.keys.items():
+            report(f"{key}, {count:,}", ms(seconds), "(key to processed)", seconds=seconds)
+        report(
+            f"batch run on all {count:,} marked",
+            f"{found.batch_requests} requests",
+            f"(longest stall {ms(found.batch_stall)})",
+            requests=found.batch_requests,
+            seconds=found.batch_stall,
+        )
+        ratio = found.bytes_a_minute / max(1, found.relist_bytes_a_minute)
+        report(
+            f"bytes a minute of live refresh, {count:,}",
+            f"{found.bytes_a_minute / 2**20:,.1f} MiB",
+            f"({ratio:.2f}x of re-listing everything every 5 s)",
+            bytes=found.bytes_a_minute,
+            ratio=ratio,
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, one try each")
     parser.add_argument("--large", action="store_true", help="also measure 50,000 pipelines")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON")
     parser.add_argument(
-        "--only", choices=("core", "terminal"), help="one half of the bench (default: both)"
+        "--only",
+        choices=("core", "scale", "terminal"),
+        help="one part of the bench (default: all)",
     )
     args = parser.parse_args(argv)
     print("opstui bench (loopback simulator; headless at 120x36, terminal at 80x24)")
@@ -319,6 +351,8 @@ def main(argv: list[str] | None = None) -> None:
             if not args.quick:
                 decode(10000)
             asyncio.run(app_memory(path))
+        if args.only in (None, "scale"):
+            scale(sizes[1:], path)
         if args.only in (None, "terminal"):
             terminal(sizes, path, quick=args.quick)
     width = max(len(what) for what, _, _ in rows)

@@ -1,0 +1,191 @@
+"""What ten thousand pipelines cost the app, key by key and refresh by refresh (issue 8).
+
+The app runs headless in this process; the simulator runs in a process of its own (``opstui
+sim``, a living world at 60x speed), so that the event loop measured is the app's alone:
+
+- the longest event-loop stall during a live refresh (how long a key could have waited);
+- marking all shown (``*``), unmarking (``u``), one filter keystroke, one sort (``o``): from
+  the key to the screen having processed it;
+- a batch action on every marked pipeline: how many requests it took, the longest stall;
+- bytes a minute of live refresh (every 5 s), against re-listing everything each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from opstui.config import Secret, Settings
+from opstui.tui.app import OpstuiApp
+
+TOKEN = "bench-scale-token"
+SIZE = (120, 36)
+
+
+@dataclass
+class Figures:
+    """What one run measured (seconds, bytes, counts)."""
+
+    pipelines: int
+    refresh_stall: float = 0.0
+    keys: dict[str, float] = field(default_factory=dict)
+    batch_requests: int = 0
+    batch_stall: float = 0.0
+    bytes_a_minute: int = 0
+    relist_bytes_a_minute: int = 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def sim_process(pipelines: int) -> Iterator[str]:
+    """``opstui sim`` in its own process; yields its base URL once it answers."""
+    port = _free_port()
+    process = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "opstui", "sim", "--port", str(port), "--token", TOKEN),
+            *("--pipelines", str(pipelines), "--seed", "7", "--speed", "60"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(url + "/api/v2/pipelines?pageSize=1", timeout=5, headers=_auth())
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError("the simulator did not start") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+class Stalls:
+    """Records how late a 5 ms sleep wakes up: how long the event loop could not take a key."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            began = time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.worst = max(self.worst, time.perf_counter() - began - 0.005)
+
+    def __enter__(self) -> Stalls:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+async def _timed(step: Callable[[], Awaitable[object]]) -> float:
+    began = time.perf_counter()
+    await step()
+    return time.perf_counter() - began
+
+
+async def measure(pipelines: int, scratch: Path) -> Figures:
+    """Every figure of this module at ``pipelines``."""
+    figures = Figures(pipelines)
+    (scratch / "config.toml").touch()
+    os.environ.setdefault("OPSTUI_CONFIG", str(scratch / "config.toml"))
+    with sim_process(pipelines) as url:
+        settings = Settings(
+            base_url=url,
+            token=Secret(TOKEN),
+            refresh=3600,
+            profile="bench",
+            bell=False,
+            audit_log=scratch / "audit.log",
+        )
+        app = OpstuiApp(settings)
+        received: list[int] = []
+        posts: list[str] = []
+
+        async def on_response(response: httpx.Response) -> None:
+            await response.aread()
+            received.append(len(response.content))
+            if response.request.method == "POST":
+                posts.append(response.request.url.path)
+
+        async with app.run_test(size=SIZE) as pilot:
+            app.client._http.event_hooks["response"].append(on_response)
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+            with Stalls() as stalls:
+                app.refresh_pipelines()
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            figures.refresh_stall = stalls.worst
+
+            for name, keys in (
+                ("mark all shown (*)", ["asterisk"]),
+                ("unmark all (u)", ["u"]),
+                ("a sort (o)", ["o"]),
+            ):
+                figures.keys[name] = await _timed(lambda keys=keys: pilot.press(*keys))
+            await pilot.press("slash")
+            figures.keys["one filter keystroke"] = await _timed(lambda: pilot.press("d"))
+            await pilot.press("escape", "escape")
+            await pilot.pause()
+
+            # A minute of live refresh, every 5 s: what crossed the wire.
+            received.clear()
+            for _ in range(12):
+                app.refresh_pipelines()
+                await app.workers.wait_for_complete()
+                await asyncio.sleep(0.05)
+            figures.bytes_a_minute = sum(received)
+            received.clear()
+            async with httpx.AsyncClient(base_url=url, headers=_auth()) as plain:
+                for page in range(1, pipelines // 1000 + 2):
+                    answer = await plain.get(
+                        "/api/v2/pipelines", params={"pageSize": 1000, "currentPage": page}
+                    )
+                    received.append(len(answer.content))
+            figures.relist_bytes_a_minute = 12 * sum(received)
+
+            await pilot.press("asterisk")
+            posts.clear()
+            with Stalls() as stalls:
+                await pilot.press("r")
+                await pilot.pause()
+                await pilot.press("y")
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            figures.batch_stall = stalls.worst
+            figures.batch_requests = len(posts)
+    return figures
