@@ -96,7 +96,7 @@ def test_profile_chosen_by_environment(isolated_user: Path) -> None:
         ("[notifications]\nbell = 3", "notifications.bell"),
         ('default_profile = "nope"', "no profile 'nope'"),
         ("profiles = 5", r"\[profiles\]"),
-        ('[profiles.x]\nbase_url = "ftp://x"\n[x]\ndefault_profile="x"', None),
+        ('[profiles.x]\nbase_url = "ftp://x"', None),
     ],
 )
 def test_bad_config_is_one_clear_error(isolated_user: Path, text: str, message: str | None) -> None:
