@@ -31,6 +31,7 @@ from opstui.tui.widgets.vtable import (
     fit_cell,
     layout_columns,
 )
+from opstui.tui.widgets.vtable.keys import KeyedOrder
 
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 
@@ -536,6 +537,35 @@ async def test_a_click_moves_the_cursor_and_a_second_click_selects() -> None:
         assert selected.keys == ["j00003"]
         await pilot.click(VirtualTable, offset=(10, 0))
         assert app.table.cursor_key == "j00003", "a click on the header moves nothing"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    old=st.lists(st.integers(0, 30), unique=True, min_size=1),
+    new=st.lists(st.integers(0, 30), unique=True),
+    cursor=st.integers(0, 30),
+)
+def test_the_cursor_stays_on_its_key_or_goes_to_its_nearest_neighbour(
+    old: list[int], new: list[int], cursor: int
+) -> None:
+    order = KeyedOrder([str(key) for key in old])
+    order.move(cursor)
+    place, key = order.index, order.key
+    order.reorder([str(key) for key in new])
+    if not new:
+        assert (order.index, order.key) == (-1, None)
+    elif key in order.keys:
+        assert order.key == key, "kept by key"
+        assert order.keys[order.index] == key
+    else:
+        # The nearest row of the old order that is still shown (below first, then above).
+        kept = [(abs(index - place), index < place) for index, k in enumerate(old) if k in new]
+        if kept:
+            distance, above = min(kept)
+            expected = str(old[place - distance if above else place + distance])
+            assert order.key == expected
+        else:
+            assert order.index == min(place, len(new) - 1), "no old row left: the same place"
 
 
 # -- cost model ---------------------------------------------------------------------------

@@ -23,9 +23,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntFlag
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -35,14 +34,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from opstui.tui.widgets.vtable.layout import (
-    Cell,
-    Column,
-    Layout,
-    fit_cell,
-    fit_plain,
-    layout_columns,
-)
+from opstui.tui.widgets.vtable.keys import KeyedOrder
+from opstui.tui.widgets.vtable.layout import Cell, Column, Layout
+from opstui.tui.widgets.vtable.paint import LinePainter
 
 __all__ = ["RowRenderer", "RowState", "VirtualTable"]
 
@@ -62,12 +56,23 @@ class RowState(IntFlag):
 RowRenderer = Callable[[RowT, RowState, datetime], Sequence[Cell]]
 """``(row, state, now) -> cells``: one cell per column of the table, in the columns' order."""
 
-_NEAR = 64
-"""How far from its last place the cursor's key is looked for before the whole order is."""
-
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+_PARTS = ("header", "cursor", "mark", "changed")
+"""The component classes, ``virtual-table--<part>``, in the order of :class:`_Styles`."""
+
+
+class _Styles(NamedTuple):
+    """The styles lines are painted with, taken once a paint."""
+
+    base: Style = Style.null()
+    header: Style = Style.null()
+    cursor: Style = Style.null()
+    mark: Style = Style.null()
+    changed: Style = Style.null()
 
 
 class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
@@ -87,12 +92,9 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         cache_size: How many rendered lines are kept.
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "virtual-table--header",
-        "virtual-table--cursor",
-        "virtual-table--mark",
-        "virtual-table--changed",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"virtual-table--{part}" for part in _PARTS}
+    """``virtual-table--header``, ``--cursor``, ``--mark`` (RowState.MARKED) and ``--changed``
+    (RowState.CHANGED); under ``NO_COLOR`` the cursor is reversed and a change underlined."""
 
     DEFAULT_CSS = """
     VirtualTable {
@@ -203,7 +205,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         self._columns = tuple(columns)
         self._renderer = render_row
         self._rows: Mapping[str, RowT] = rows if rows is not None else {}
-        self._order: Sequence[str] = order
+        self._keys = KeyedOrder(order)
         self._row_state = row_state
         self._clock = now or _utc_now
         self._now = self._clock()
@@ -213,15 +215,11 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         self._versions: dict[str, int] = {}
         self._counter = itertools.count(1)
         self._generation = 0
-        self._grid: Layout = ()
-        self._grid_width = -1
-        self._line_length = 0
-        self._base_style = Style.null()
-        self._shown: tuple[int, ...] = ()
+        self._painter = LinePainter.for_width(self._columns, 0, cell_padding)
+        self._painted_width = -1
+        self._styles = _Styles()
         self._sort: tuple[str | None, str] = (None, "")
         self._header_strip: tuple[tuple[object, ...], Strip] | None = None
-        self._cursor_index = 0 if order else -1
-        self._cursor_key: str | None = order[0] if order else None
         self.set_reactive(VirtualTable.virtual_size, Size(0, len(order) + self._header_height))
 
     # -- what the table shows -------------------------------------------------------------
@@ -235,7 +233,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     def column_layout(self) -> Layout:
         """The columns shown at the current width, with their widths."""
         self._ensure_layout()
-        return self._grid
+        return self._painter.layout
 
     @property
     def shown_columns(self) -> list[str]:
@@ -245,12 +243,12 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     @property
     def row_keys(self) -> Sequence[str]:
         """The keys shown, top to bottom (the sequence last given; do not change it)."""
-        return self._order
+        return self._keys.keys
 
     @property
     def row_count(self) -> int:
         """How many rows are shown."""
-        return len(self._order)
+        return len(self._keys.keys)
 
     @property
     def now(self) -> datetime:
@@ -284,7 +282,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         for key in changed_keys | removed_keys:
             self._versions[key] = next(self._counter)
         if order is None and removed_keys:
-            order = [key for key in self._order if key not in removed_keys]
+            order = [key for key in self._keys.keys if key not in removed_keys]
         if order is not None:
             self._set_order(order)
         else:
@@ -303,7 +301,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         wanted = keys if isinstance(keys, set | frozenset) else set(keys)
         if not wanted:
             return
-        order = self._order
+        order = self._keys.keys
         top = self.scroll_offset.y
         for index in range(top, min(len(order), top + self._body_height())):
             if order[index] in wanted:
@@ -326,12 +324,12 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     @property
     def cursor_row(self) -> int:
         """The place of the cursor, from 0 at the top; -1 when no row is shown."""
-        return self._cursor_index
+        return self._keys.index
 
     @property
     def cursor_key(self) -> str | None:
         """The key under the cursor; None when no row is shown."""
-        return self._cursor_key
+        return self._keys.key
 
     def move_cursor(
         self, *, row: int | None = None, key: str | None = None, scroll: bool = True
@@ -341,7 +339,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         With ``scroll``, the view scrolls as little as it takes to show the cursor.
         """
         if key is not None:
-            index = self._locate(key, self._cursor_index)
+            index = self._keys.locate(key)
             if index < 0:
                 return False
             self._set_cursor(index, scroll=scroll)
@@ -352,7 +350,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
 
     def scroll_to_key(self, key: str, *, center: bool = False) -> bool:
         """Scroll until the row of ``key`` is on screen (cursor unmoved); False if not shown."""
-        index = self._locate(key, self._cursor_index)
+        index = self._keys.locate(key)
         if index < 0:
             return False
         if center:
@@ -363,11 +361,11 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
 
     def action_cursor_up(self) -> None:
         """Move the cursor up one row."""
-        self._set_cursor(self._cursor_index - 1)
+        self._set_cursor(self._keys.index - 1)
 
     def action_cursor_down(self) -> None:
         """Move the cursor down one row."""
-        self._set_cursor(self._cursor_index + 1)
+        self._set_cursor(self._keys.index + 1)
 
     def action_page_up(self) -> None:
         """Move the cursor and the view a page up."""
@@ -383,12 +381,12 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
 
     def action_cursor_last(self) -> None:
         """Move the cursor to the last row."""
-        self._set_cursor(len(self._order) - 1)
+        self._set_cursor(len(self._keys.keys) - 1)
 
     def action_select(self) -> None:
         """Say which row was chosen (``Selected``)."""
-        if self._cursor_key is not None:
-            self.post_message(self.Selected(self, self._cursor_key, self._cursor_index))
+        if self._keys.key is not None:
+            self.post_message(self.Selected(self, self._keys.key, self._keys.index))
 
     def on_click(self, event: events.Click) -> None:
         """Put the cursor on the clicked row; a click on the cursor's row selects it."""
@@ -396,36 +394,39 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         if offset is None or offset.y < self._header_height:
             return
         index = self.scroll_offset.y + offset.y - self._header_height
-        if not 0 <= index < len(self._order):
+        if not 0 <= index < len(self._keys.keys):
             return
         event.stop()
-        again = index == self._cursor_index
+        again = index == self._keys.index
         self._set_cursor(index)
         if again:
             self.action_select()
 
     def on_focus(self) -> None:
         """The cursor looks different when the table has the focus."""
-        self._refresh_index(self._cursor_index)
+        self._refresh_index(self._keys.index)
 
     def on_blur(self) -> None:
         """The cursor looks different when the table has the focus."""
-        self._refresh_index(self._cursor_index)
+        self._refresh_index(self._keys.index)
 
     # -- painting -------------------------------------------------------------------------
 
     def notify_style_update(self) -> None:
-        """Styles changed (theme, CSS, pseudo-classes): every cached line is stale."""
+        """Styles may have changed (theme, CSS, focus): the next paint compares them."""
         super().notify_style_update()
-        self._generation += 1
         self.refresh()
 
     def render_lines(self, crop: Region) -> list[Strip]:
         """Lay the columns out for the current width and take the styles, once a paint."""
         self._ensure_layout()
-        base = self.rich_style
-        if base != self._base_style:
-            self._base_style = base
+        styles = _Styles(
+            self.rich_style,
+            *(self.get_component_rich_style(f"virtual-table--{part}") for part in _PARTS),
+        )
+        # Only a real change of style makes every cached line stale (a hover does not).
+        if styles != self._styles:
+            self._styles = styles
             self._generation += 1
         return super().render_lines(crop)
 
@@ -434,22 +435,18 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         if y < self._header_height:
             return self._render_header()
         index = self.scroll_offset.y + y - self._header_height
-        if 0 <= index < len(self._order):
+        if 0 <= index < len(self._keys.keys):
             strip = self._render_row_at(index)
             if strip is not None:
                 return strip
-        return Strip.blank(self._grid_width, self._base_style)
+        return Strip.blank(self._painter.width, self._styles.base)
 
     def _ensure_layout(self) -> None:
         width = max(0, self.scrollable_content_region.width)
-        if width == self._grid_width:
-            return
-        self._grid_width = width
-        self._grid = layout_columns(self._columns, width, self._padding)
-        place = {column.key: index for index, column in enumerate(self._columns)}
-        self._shown = tuple(place[column.key] for column, _ in self._grid)
-        self._line_length = sum(cells + 2 * self._padding for _, cells in self._grid)
-        self._generation += 1
+        if width != self._painted_width:
+            self._painted_width = width
+            self._painter = LinePainter.for_width(self._columns, width, self._padding)
+            self._generation += 1
 
     def _render_header(self) -> Strip:
         cache_key = (self._generation, self._sort)
@@ -460,18 +457,18 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
             f"{column.label} {indicator}" if indicator and column.key == sort_key else column.label
             for column in self._columns
         ]
-        style = self._base_style + self.get_component_rich_style("virtual-table--header")
-        strip = self._paint_line(cells, style)
+        style = self._styles.base + self._styles.header
+        strip = self._painter.paint(cells, style, self.app.console)
         self._header_strip = (cache_key, strip)
         return strip
 
     def _render_row_at(self, index: int) -> Strip | None:
-        key = self._order[index]
+        key = self._keys.keys[index]
         row = self._rows.get(key)
         if row is None:
             return None
         state = self._row_state(key) if self._row_state is not None else RowState.NONE
-        cursor = index == self._cursor_index
+        cursor = index == self._keys.index
         cache_key = (key, self._versions.get(key, 0), state, cursor, self._generation)
         cached = self._strips.get(cache_key)
         # The row itself is kept with its line: a caller that replaces a row object instead of
@@ -479,49 +476,20 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         if cached is not None and cached[0] is row:
             return cached[1]
         cells = self._renderer(row, state, self._now)
-        strip = self._paint_line(cells, self._row_style(state, cursor))
+        strip = self._painter.paint(cells, self._row_style(state, cursor), self.app.console)
         self._strips.set(cache_key, (row, strip))
         return strip
 
     def _row_style(self, state: RowState, cursor: bool) -> Style:
-        style = self._base_style
+        styles = self._styles
+        style = styles.base
         if state & RowState.MARKED:
-            style += self.get_component_rich_style("virtual-table--mark")
+            style += styles.mark
         if state & RowState.CHANGED:
-            style += self.get_component_rich_style("virtual-table--changed")
+            style += styles.changed
         if cursor:
-            style += self.get_component_rich_style("virtual-table--cursor")
+            style += styles.cursor
         return style
-
-    def _paint_line(self, cells: Sequence[Cell], style: Style) -> Strip:
-        """One line: the shown columns' cells fitted to their widths, over ``style``."""
-        if len(cells) != len(self._columns):
-            raise ValueError(f"a row has {len(cells)} cells for {len(self._columns)} columns")
-        console = self.app.console
-        pad = " " * self._padding
-        segments: list[Segment] = []
-        add = segments.append
-        for (column, width), place in zip(self._grid, self._shown, strict=True):
-            cell = cells[place]
-            if isinstance(cell, str):
-                add(Segment(pad + fit_plain(cell, width, column.justify) + pad, style))
-                continue
-            # The row's style goes under the cell's own (a status keeps its colour).
-            text = fit_cell(cell, width, column.justify)
-            add(Segment(pad, style))
-            if text.spans:
-                for part, own, _ in text.render(console):
-                    add(Segment(part, style + own if own is not None else style))
-            else:
-                own_style = console.get_style(text.style) if text.style else None
-                add(Segment(text.plain, style + own_style if own_style else style))
-            add(Segment(pad, style))
-        # Every cell is exactly its width: the line's length is known without measuring it.
-        length, width = self._line_length, self._grid_width
-        if length < width:
-            add(Segment(" " * (width - length), style))
-        strip = Strip(segments, max(length, width))
-        return strip.crop(0, width) if length > width else strip
 
     # -- order, cursor and scroll ---------------------------------------------------------
 
@@ -529,57 +497,27 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         return self.scrollable_content_region.height - self._header_height
 
     def _set_order(self, order: Sequence[str]) -> None:
-        old_order, old_index, key = self._order, self._cursor_index, self._cursor_key
+        old_index, old_key = self._keys.index, self._keys.key
         top, body = self.scroll_offset.y, self._body_height()
         was_on_screen = old_index >= 0 and top <= old_index < top + body
-        self._order = order
+        self._keys.reorder(order)
         height = len(order) + self._header_height
         if self.virtual_size.height != height:
             self.virtual_size = Size(0, height)
-        index = self._locate(key, old_index) if key is not None else 0
-        if index < 0:
-            index = self._neighbour(old_order, old_index)
-        self._set_cursor(index, scroll=False)
+        self._cursor_moved(old_index, old_key, scroll=False)
         if self.scroll_offset.y > self.max_scroll_y:
             self._scroll_y_to(self.max_scroll_y)
         if was_on_screen:
-            self._scroll_into_view(self._cursor_index)
+            self._scroll_into_view(self._keys.index)
         self.refresh()
 
-    def _locate(self, key: str, hint: int) -> int:
-        """The place of ``key`` in the order (-1 if not shown), looked for near ``hint`` first."""
-        order = self._order
-        if 0 <= hint < len(order) and order[hint] == key:
-            return hint
-        start = max(0, hint - _NEAR)
-        try:
-            return order.index(key, start, min(len(order), hint + _NEAR + 1))
-        except ValueError:
-            pass
-        try:
-            return order.index(key)
-        except ValueError:
-            return -1
-
-    def _neighbour(self, old_order: Sequence[str], old_index: int) -> int:
-        """Where the cursor goes when its row left: the nearest row of the old order still
-        shown (the one below first), else the same place."""
-        if not self._order:
-            return -1
-        shown = set(self._order)
-        size = len(old_order)
-        for distance in range(1, size + 1):
-            for place in (old_index + distance, old_index - distance):
-                if 0 <= place < size and old_order[place] in shown:
-                    return self._locate(old_order[place], old_index)
-        return min(max(old_index, 0), len(self._order) - 1)
-
     def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
-        count = len(self._order)
-        index = min(max(index, 0), count - 1) if count else -1
-        key = self._order[index] if index >= 0 else None
-        old_index, old_key = self._cursor_index, self._cursor_key
-        self._cursor_index, self._cursor_key = index, key
+        old_index, old_key = self._keys.index, self._keys.key
+        self._keys.move(index)
+        self._cursor_moved(old_index, old_key, scroll=scroll)
+
+    def _cursor_moved(self, old_index: int, old_key: str | None, *, scroll: bool) -> None:
+        index, key = self._keys.index, self._keys.key
         if index != old_index:
             self._refresh_index(old_index)
             self._refresh_index(index)
@@ -591,7 +529,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     def _page(self, direction: int) -> None:
         page = max(1, self._body_height())
         self._scroll_y_to(self.scroll_offset.y + direction * page)
-        self._set_cursor(self._cursor_index + direction * page)
+        self._set_cursor(self._keys.index + direction * page)
 
     def _scroll_into_view(self, index: int) -> None:
         body = self._body_height()
@@ -606,8 +544,8 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
             self._scroll_y_to(index - body + 1)
 
     def _scroll_into_view_later(self) -> None:
-        if self._body_height() > 0 and self._cursor_index >= 0:
-            self._scroll_into_view(self._cursor_index)
+        if self._body_height() > 0 and self._keys.index >= 0:
+            self._scroll_into_view(self._keys.index)
 
     def _scroll_y_to(self, y: int) -> None:
         self.scroll_to(y=max(0, y), animate=False, force=True)
