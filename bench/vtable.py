@@ -13,13 +13,17 @@ the widget for):
 - filter swap: a new order (one row in 13, then all rows again; the caller's filtering is
   shown on its own line, as "caller: filter").
 
-The machine is shared and noisy: run it twice and read the medians.
+The machine is shared and noisy: run it twice and read the medians; the worst cases are mostly
+the garbage collector's full passes over every row object alive (``--freeze`` shows the figures
+with the rows frozen out of the collector, as an app can do once a full list has landed).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -120,25 +124,31 @@ class BenchApp(App[None]):
 Results = dict[str, list[float]]
 
 
-async def measure(count: int, size: tuple[int, int], repeat: int) -> Results:
+async def measure(count: int, size: tuple[int, int], repeat: int, freeze: bool) -> Results:
     """Every figure at ``count`` rows."""
     rows = make_rows(count)
+    if freeze:
+        # What an app can do once a full list has landed: the rows leave the collector's scans.
+        gc.collect()
+        gc.freeze()
     order = list(rows)
     results: Results = {}
     app = BenchApp(rows, order)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         assert app.first_paint is not None
         results["start (app start to first rows)"] = [app.first_paint - started]
+        results["start (app start to first rows) (cpu)"] = [time.process_time() - cpu_started]
         table = app.query_one(VirtualTable)
         view = Region(0, 0, table.size.width, table.size.height)
 
         async def timed(name: str, work: Callable[[], object]) -> None:
-            begin = time.perf_counter()
+            begin, cpu = time.perf_counter(), time.process_time()
             work()
             table.render_lines(view)
             results.setdefault(name, []).append(time.perf_counter() - begin)
+            results.setdefault(f"{name} (cpu)", []).append(time.process_time() - cpu)
             await pilot.pause()  # let the messages the work posted be handled, untimed
 
         for _ in range(repeat):
@@ -176,24 +186,27 @@ async def measure(count: int, size: tuple[int, int], repeat: int) -> Results:
             )
 
         for turn in range(repeat):
-            begin = time.perf_counter()
+            begin, cpu = time.perf_counter(), time.process_time()
             word = f"team-{turn % 13}"
             filtered = [key for key in order if word in rows[key].owner]
-            results.setdefault("caller: filter (not the table)", []).append(
-                time.perf_counter() - begin
-            )
+            name = "caller: filter (not the table)"
+            results.setdefault(name, []).append(time.perf_counter() - begin)
+            results.setdefault(f"{name} (cpu)", []).append(time.process_time() - cpu)
             await timed("filter swap: 1 in 13", lambda filtered=filtered: table.set_order(filtered))
             await timed("filter swap: all again", lambda: table.set_order(order))
 
-        app.marked = set(rows)
-        await timed("mark all (repaint)", table.refresh)
-        app.marked = set()
-        await timed("unmark all (repaint)", table.refresh)
+        for _ in range(repeat):
+            app.marked = set(rows)
+            await timed("mark all (repaint)", table.refresh)
+            app.marked = set()
+            await timed("unmark all (repaint)", table.refresh)
+    if freeze:
+        gc.unfreeze()
     return results
 
 
 def ms(seconds: float) -> str:
-    return f"{seconds * 1000:8.2f}"
+    return f"{seconds * 1000:7.2f}"
 
 
 def main() -> None:
@@ -201,6 +214,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1,000 rows, 3 runs: it still works")
     parser.add_argument("--size", default="80x24", help="terminal size, WxH (default 80x24)")
     parser.add_argument("--repeat", type=int, default=15, help="runs of each figure")
+    parser.add_argument(
+        "--freeze", action="store_true", help="gc.freeze() once the rows exist (see the docstring)"
+    )
     args = parser.parse_args()
     width, height = (int(part) for part in args.size.lower().split("x"))
     counts = (1_000,) if args.quick else (10_000, 50_000)
@@ -209,22 +225,30 @@ def main() -> None:
     table: dict[int, Results] = {}
     for count in counts:
         print(f"measuring {count:,} rows...", flush=True)
-        table[count] = asyncio.run(measure(count, (width, height), repeat))
+        table[count] = asyncio.run(measure(count, (width, height), repeat, args.freeze))
 
-    names = list(table[counts[0]])
-    head = f"{'VirtualTable, ms (median / max)':<34}" + "".join(
-        f"{f'{count:,} rows':>22}" for count in counts
+    names = [name for name in table[counts[0]] if not name.endswith(" (cpu)")]
+    head = f"{'ms: median / max (max cpu)':<34}" + "".join(
+        f"{f'{count:,} rows':>26}" for count in counts
     )
     print()
     print(head)
     print("-" * len(head))
     for name in names:
         cells = "".join(
-            f"{ms(statistics.median(table[count][name]))} / {ms(max(table[count][name]))}   "
+            f"{ms(statistics.median(table[count][name]))} /{ms(max(table[count][name]))}"
+            f" ({ms(max(table[count][f'{name} (cpu)'])).strip()})"
             for count in counts
         )
         print(f"{name:<34}{cells}")
-    print(f"\n{width}x{height}, {repeat} runs each; paint = render_lines over the whole view.")
+    cores = os.cpu_count()
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+    print(
+        f"\n{width}x{height}, {repeat} runs each; paint = render_lines over the whole view;"
+        f" cpu = this process's time (not the time other processes took the cores);"
+        f" gc.freeze: {'yes' if args.freeze else 'no'}."
+        f"\n{cores} cores, load average {load}."
+    )
 
 
 if __name__ == "__main__":
