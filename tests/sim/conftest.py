@@ -75,11 +75,12 @@ def server() -> Iterator[SimServer]:
 
 @pytest.fixture
 def sim(server: SimServer, world: World) -> Iterator[SimServer]:
-    """The simulator serving this test's ``world``, with default options, no faults, an empty log."""
+    """The simulator serving this test's ``world``: default options, no faults (neither a plan nor
+    one-shots), an empty log and no counts."""
     server.world = world
     server.options = SimOptions()
     server.clear_faults()
-    server.requests.clear()
+    server.clear_requests()
     yield server
     server.clear_faults()
 
