@@ -14,6 +14,7 @@ from typing import Any, Final, Literal
 
 from starlette.responses import Response
 
+from opstui.sim.common import iso
 from opstui.sim.damage import dumps, v1_body
 from opstui.sim.errors import BadRequest, Forbidden, SimError, Unauthorized
 from opstui.sim.state import Role, SimOptions, SimState
@@ -167,12 +168,33 @@ async def list_tasks(call: Call) -> Response:
 
 
 async def create_pipeline(call: Call) -> Response:
-    """``POST /api/v2/pipelines``: a new pipeline from a posted document (the clone recipe)."""
+    """``POST /api/v2/pipelines``: a new pipeline from a posted document; answers the document.
+
+    The steps may come as ``workflow.plan`` (a whole document, the clone recipe) or as a
+    ``workflow`` array.
+    """
     document = _json_object(call.body)
     _require_write(call.role, "create pipelines")
     world = call.state.world
     with world.lock:
         return json_response(world.create_pipeline(document), 201)
+
+
+async def pipeline_create(call: Call) -> Response:
+    """``POST /api/v2/pipeline/create``: as :func:`create_pipeline`, answered the way real tenants
+    answer: ``{"status": "success", "data": {"pipelineId", "pipeline"}, "metadata"}``."""
+    document = _json_object(call.body)
+    _require_write(call.role, "create pipelines")
+    world = call.state.world
+    with world.lock:
+        doc = world.create_pipeline(document)
+        return json_response(
+            {
+                "status": "success",
+                "data": {"pipelineId": doc["_id"], "pipeline": doc},
+                "metadata": {"message": f"Pipeline {doc['name']} created", "at": iso(world.now())},
+            }
+        )
 
 
 async def pipeline_logs(call: Call) -> Response:
@@ -291,7 +313,9 @@ def _outcome(options: SimOptions, action: str, outcome: ActionOutcome) -> Respon
         "data": outcome.documents,
     }
     bare = None
-    if action != "status" and options.action_shape == "v1" and len(results) == 1:
+    if action == "status":
+        bare = v1_body(answer) if options.status_shape == "v1" else None
+    elif options.action_shape == "v1" and len(results) == 1:
         bare = v1_body(answer)
     return json_response(bare if bare is not None else answer)
 
@@ -300,6 +324,7 @@ Endpoint = Callable[[Call], Awaitable[Response]]
 
 ROUTES: Final[Mapping[str, Mapping[str, Endpoint]]] = {
     "/api/v2/pipelines": {"GET": list_pipelines, "POST": create_pipeline},
+    "/api/v2/pipeline/create": {"POST": pipeline_create},
     "/api/v2/tasks": {"GET": list_tasks},
     ACTIONS_PATH: {"POST": actions},
     "/api/v1/pipeline/logs": {"POST": pipeline_logs},

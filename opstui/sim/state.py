@@ -26,6 +26,8 @@ class SimOptions:
     ``{"pipelines": [...], "count": N}`` (``{"tasks": ...}`` on the task list)."""
     action_shape: Literal["v2", "v1"] = "v2"
     """``v1``: a single-target action answers the bare ``{"status", "message", "runCount"?}`` body."""
+    status_shape: Literal["v2", "v1"] = "v2"
+    """``v1``: the ``status`` action answers the bare ``{"status", "message"}`` body, no documents."""
     ignore_paging: bool = False
     """Answer page 1 whatever ``currentPage`` says, like a server that ignores paging."""
 
