@@ -11,8 +11,11 @@ from typing import Any, Final, NamedTuple
 Doc = dict[str, Any]
 """A JSON document as the simulator stores it: plain dicts, lists, strings, numbers and booleans."""
 
-GATE_TOOLS: Final = frozenset({"approval", "user-action"})
-"""Tool identifiers of the steps that wait for a person."""
+GATE_TOOLS: Final = frozenset({"approval", "user-action", "servicenow"})
+"""Tool identifiers of the steps that wait for a person (a ServiceNow change approval is one)."""
+
+SHOWN_STATES: Final = frozenset({"failed", "running", "paused", "success"})
+"""The ``state`` values the portal shows as they are; any other is derived from ``last_step``."""
 
 STATES: Final = ("running", "paused", "failed", "success", "stopped")
 """The values of a document's top-level ``state``."""
@@ -78,7 +81,7 @@ def tool_of(step: Any) -> str:
 
 
 def is_gate(step: Any) -> bool:
-    """Whether a plan step waits for a person (approval or user action)."""
+    """Whether a plan step waits for a person (approval, user action, ServiceNow)."""
     return tool_of(step) in GATE_TOOLS
 
 
@@ -98,35 +101,42 @@ def plan_of(doc: Doc) -> list[Any]:
 
 
 def derive_status(doc: Doc) -> str:
-    """A pipeline's status, derived in the contract's order.
+    """A pipeline's status, in the order Opsera's portal derives it (the contract's "Status").
 
     One of ``awaiting-approval``, ``success``, ``failed``, ``running``, ``paused``, ``stopped`` or
-    ``unknown`` (no usable workflow).
+    ``unknown``: awaiting approval first (paused at a gate step, whatever the rest says); then the
+    document's ``state`` when the portal shows it as it is; else derived from
+    ``workflow.last_step``, and ``unknown`` when there is no usable workflow.
     """
     workflow = doc.get("workflow")
-    if not isinstance(workflow, dict):
-        return "unknown"
-    last = workflow.get("last_step")
-    if last is None:
-        last = {}
-    if not isinstance(last, dict):
-        return "unknown"
-    running = last.get("running")
+    last = workflow.get("last_step") if isinstance(workflow, dict) else None
+    running = last.get("running") if isinstance(last, dict) else None
     if not isinstance(running, dict):
         running = {}
-    if running.get("paused") is True:
+    if running.get("paused"):
         step_id = running.get("step_id")
         for step in plan_of(doc):
             if isinstance(step, dict) and step.get("_id") == step_id:
                 if is_gate(step):
                     return "awaiting-approval"
                 break
+    state = doc.get("state")
+    if isinstance(state, str) and state in SHOWN_STATES:
+        return state
+    if not isinstance(workflow, dict):
+        return "unknown"
+    if last is None:
+        last = {}
+    if not isinstance(last, dict):
+        return "unknown"
     for key in ("success", "failed"):
         mark = last.get(key)
         if isinstance(mark, dict) and mark.get("step_id"):
             return key
     if last.get("status") == "running":
         return "running"
-    if last.get("status") == "stopped" and running.get("status") == "pending":
+    if last.get("status") == "stopped" and (
+        running.get("status") == "pending" or bool(running.get("paused"))
+    ):
         return "paused"
     return "stopped"

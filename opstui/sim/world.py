@@ -312,14 +312,17 @@ class World:
         """Store a new pipeline made from ``document`` (e.g. a clone); returns the stored document.
 
         The server assigns ``_id``, ``createdAt`` and ``updatedAt`` and resets the run state; every other
-        field, known or not, is kept. Step ``_id``s are kept and must be 24-hex.
+        field, known or not, is kept. The steps come as ``workflow.plan`` or as a ``workflow`` array
+        (stored as ``workflow.plan``). Step ``_id``s are kept and must be 24-hex.
         """
         with self.lock:
             self.sync()
             doc = _new_document(document, "pipeline")
             workflow = doc.get("workflow", {})
+            if isinstance(workflow, list):
+                workflow = {"plan": workflow}
             if not isinstance(workflow, dict):
-                raise BadRequest("'workflow' must be an object")
+                raise BadRequest("'workflow' must be an object with a 'plan', or an array of steps")
             plan = workflow.get("plan", [])
             if not isinstance(plan, list):
                 raise BadRequest("'workflow.plan' must be an array of steps")

@@ -13,30 +13,38 @@ from opstui.sim import ManualClock, SimOptions, SimServer, World
 
 TOKEN = "test-token-c0ffee"
 READONLY = "readonly-token-beef"
+GATES = ("approval", "user-action", "servicenow")
+"""Tool identifiers of the steps that wait for a person, as the contract lists them."""
 
 Derive = Callable[[dict[str, Any]], str]
 MakeClient = Callable[..., httpx.Client]
 
 
 def derive_status(doc: dict[str, Any]) -> str:
-    """The contract's status derivation, written again here, independently of the simulator."""
+    """The contract's status derivation (the portal's order), written again here, independently of
+    the simulator."""
     workflow = doc.get("workflow")
-    if not isinstance(workflow, dict):
-        return "unknown"
-    last = workflow.get("last_step") or {}
-    running = last.get("running") or {}
-    if running.get("paused") is True:
+    last = workflow.get("last_step") if isinstance(workflow, dict) else None
+    running = (last.get("running") if isinstance(last, dict) else None) or {}
+    if running.get("paused"):
         steps = {step["_id"]: step for step in workflow.get("plan", [])}
         step = steps.get(running.get("step_id"))
-        if step is not None and step["tool"]["tool_identifier"] in ("approval", "user-action"):
+        if step is not None and step["tool"]["tool_identifier"] in GATES:
             return "awaiting approval"
+    if doc.get("state") in ("failed", "running", "paused", "success"):
+        return str(doc["state"])
+    if not isinstance(workflow, dict) or not isinstance(last, dict | None):
+        return "unknown"
+    last = last or {}
     if (last.get("success") or {}).get("step_id"):
         return "success"
     if (last.get("failed") or {}).get("step_id"):
         return "failed"
     if last.get("status") == "running":
         return "running"
-    if last.get("status") == "stopped" and running.get("status") == "pending":
+    if last.get("status") == "stopped" and (
+        running.get("status") == "pending" or running.get("paused")
+    ):
         return "paused"
     return "stopped"
 
@@ -75,11 +83,12 @@ def server() -> Iterator[SimServer]:
 
 @pytest.fixture
 def sim(server: SimServer, world: World) -> Iterator[SimServer]:
-    """The simulator serving this test's ``world``, with default options, no faults, an empty log."""
+    """The simulator serving this test's ``world``: default options, no faults (neither a plan nor
+    one-shots), an empty log and no counts."""
     server.world = world
     server.options = SimOptions()
     server.clear_faults()
-    server.requests.clear()
+    server.clear_requests()
     yield server
     server.clear_faults()
 
