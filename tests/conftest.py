@@ -66,6 +66,6 @@ def sim(sim_server: SimServer, world: World) -> Iterator[SimServer]:
     sim_server.world = world
     sim_server.options = SimOptions()
     sim_server.clear_faults()
-    sim_server.requests.clear()
+    sim_server.clear_requests()
     yield sim_server
     sim_server.clear_faults()
