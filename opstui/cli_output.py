@@ -1,4 +1,4 @@
-"""How the command line writes: safe text, tables that fit, JSON projections, one-line errors.
+"""How the command line writes and ends: safe text, tables, JSON, one-line errors, exit codes.
 
 Everything a server sends is untrusted: it goes through :func:`clean` (no control characters, no
 terminal escapes, no bidirectional overrides) before it reaches a terminal, and JSON is written
@@ -21,17 +21,37 @@ from opstui.api import ActivityEntry, Pipeline, PipelineStatus, Task
 from opstui.api.text import duration, one_line
 
 __all__ = [
+    "EXIT_AUTH",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_SERVER",
+    "EXIT_TERMINATED",
+    "EXIT_USAGE",
     "Output",
     "activity_json",
     "clean",
     "duration",
     "fit",
     "pipeline_json",
+    "plural",
     "render_table",
     "stamp",
     "task_json",
     "timestamp",
 ]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""Refused by the status check, not found, refused or failed by the server for a target."""
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_SERVER = 4
+"""Unreachable, timed out, 429, 5xx, an invalid answer, or an action's outcome unknown."""
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT."""
+EXIT_TERMINATED = 143
+"""128 + SIGTERM."""
 
 MIN_WIDTH = 40
 DEFAULT_WIDTH = 80
@@ -50,6 +70,11 @@ _STATUS_SGR: dict[str, str] = {
 def clean(value: object, limit: int = 1000) -> str:
     """Untrusted text as one printable line: control characters, escapes and bidi marks removed."""
     return one_line(value, limit)
+
+
+def plural(count: int, word: str) -> str:
+    """``1 pipeline``, ``2 pipelines``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _char_width(char: str) -> int:
@@ -225,7 +250,8 @@ class Output:
         if secret and len(secret) >= 8 and secret not in self._secrets:
             self._secrets.append(secret)
 
-    def _redact(self, text: str) -> str:
+    def redact(self, text: str) -> str:
+        """``text`` with every secret given to :meth:`hide` replaced by ``***``."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
@@ -260,7 +286,7 @@ class Output:
         if self.broken:
             return
         try:
-            sys.stdout.write(self._redact(text) + "\n")
+            sys.stdout.write(self.redact(text) + "\n")
             sys.stdout.flush()
         except BrokenPipeError:
             self.drop_stdout()
@@ -281,7 +307,7 @@ class Output:
     def note(self, text: str) -> None:
         """A message for the person on stderr (progress, summaries, refusals)."""
         try:
-            sys.stderr.write(self._redact(text) + "\n")
+            sys.stderr.write(self.redact(text) + "\n")
             sys.stderr.flush()
         except (BrokenPipeError, ValueError):
             pass
