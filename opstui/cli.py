@@ -40,6 +40,7 @@ from opstui.cli_actions import (
 )
 from opstui.cli_output import (
     EXIT_AUTH,
+    EXIT_BUG,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -47,13 +48,16 @@ from opstui.cli_output import (
     EXIT_TERMINATED,
     EXIT_USAGE,
     Output,
+    clean,
+    crash_report,
 )
 from opstui.cli_reads import cmd_approvals, cmd_list, cmd_logs, cmd_show, cmd_tasks, parse_states
-from opstui.config import ConfigError, Secret, Settings, load_settings
+from opstui.config import ConfigError, Secret, Settings, audit_log_path, load_settings
 
 __all__ = [
     "EPILOG",
     "EXIT_AUTH",
+    "EXIT_BUG",
     "EXIT_FAILED",
     "EXIT_INTERRUPTED",
     "EXIT_OK",
@@ -81,6 +85,7 @@ exit codes:
        or a reset after it was sent, an answer that cannot be read): the target
        shows "unknown", it may have been applied, and it is never sent again
   130  interrupted (Ctrl-C); approvals --watch and sim stop with 0
+  70   a bug in opstui: one line, and a report file (no secrets) to attach
   143  terminated (SIGTERM)
        An action interrupted on its way is audited with its outcome unknown.
 
@@ -537,6 +542,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         out.drop_stdout()
         return EXIT_OK
+    except Exception as bug:  # a bug: one line and a report file, never a traceback
+        return _crashed(bug, out)
+
+
+def _crashed(bug: Exception, out: Output) -> int:
+    report = crash_report(bug, audit_log_path().parent, out)
+    where = f"; the details are in {report}: please attach it to a bug report" if report else ""
+    out.error(
+        f"internal error (a bug in opstui): {clean(type(bug).__name__, 60)}: "
+        f"{clean(out.redact(str(bug)), 200)}{where}"
+    )
+    return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

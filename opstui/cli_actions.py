@@ -367,6 +367,8 @@ async def _confirm_delete(ids: list[str], names: dict[str, str], out: Output) ->
     sys.stderr.write("Delete? [y/N] ")
     sys.stderr.flush()
     answer = await _read_line()
+    if not answer.endswith("\n"):  # end of input: what follows starts on a line of its own
+        out.note("")
     return answer.strip().lower() in ("y", "yes")
 
 
