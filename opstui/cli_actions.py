@@ -184,9 +184,16 @@ def _how_to_check(audit: _Audit, targets: Sequence[str]) -> str:
     return f"the {audit.verb} may have been applied; {check} before trying again"
 
 
+def _unknown_text(message: str) -> str:
+    """``message`` cleaned, without an ``outcome unknown:`` of its own (it is said once)."""
+    text = clean(message, 300)
+    prefix = "outcome unknown:"
+    return text[len(prefix) :].strip() if text.lower().startswith(prefix) else text
+
+
 def _mark_unknown(audit: _Audit, out: Output, targets: Sequence[str], message: str) -> None:
     """Print and audit ``targets`` as unknown (the audit's convention for an unknown outcome)."""
-    text = clean(message, 300)
+    text = _unknown_text(message)
     for target in targets:
         tail = f": {text}" if text else ""
         out.line(f"{UNKNOWN:<8}  {audit.label(target)}{tail}")
@@ -327,6 +334,7 @@ def _report(
         label = _label(outcome.target, audit.names)
         message = clean(outcome.message, 300)
         if outcome.unknown:
+            message = _unknown_text(message)
             unknown.append(outcome.target)
             audit.outcomes.append(AuditOutcome(outcome.target, False, UNKNOWN, message))
             out.line(f"{UNKNOWN:<8}  {label}" + (f": {message}" if message else ""))

@@ -152,8 +152,10 @@ def test_an_unknown_outcome_says_so_exits_4_and_is_audited_as_unknown(
     assert target in line
     assert "failed" not in result.out
     assert len(mutations_sent(connected)) == 1
+    assert "outcome unknown" not in line  # said once, on stderr
     (entry,) = audit_entries(isolated_user)
     assert entry["error"].startswith("outcome unknown: ")
+    assert entry["error"].count("outcome unknown") == 1
     assert [(o["target"], o["ok"], o["status"]) for o in entry["outcomes"]] == [
         (target, False, "unknown")
     ]
