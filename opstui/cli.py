@@ -3,7 +3,7 @@
 ``main(argv)`` parses the arguments, loads the settings, runs one command with ``asyncio.run``
 and returns its exit code; every error the client, the settings or the audit log can raise
 becomes one ``opstui: error: ...`` line on stderr and a documented exit code (see ``EPILOG``).
-Anything else is a bug and is allowed to fail loudly.
+Ctrl-C and SIGTERM end a command the same way (130, 143), after its audit line is written.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import math
 import secrets
+import signal
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Literal, NoReturn, get_args
@@ -21,6 +22,7 @@ from opstui.api import (
     AuthenticationError,
     InvalidResponseError,
     OpseraError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     RateLimitedError,
     RequestRefusedError,
@@ -28,35 +30,64 @@ from opstui.api import (
     SortOption,
     TransportError,
 )
-from opstui.cli_actions import UsageError, cmd_action, cmd_clone, cmd_update
-from opstui.cli_output import Output
+from opstui.cli_actions import (
+    Interrupted,
+    NotSentError,
+    UsageError,
+    cmd_action,
+    cmd_clone,
+    cmd_update,
+)
+from opstui.cli_output import (
+    EXIT_AUTH,
+    EXIT_BUG,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SERVER,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Output,
+    clean,
+    crash_report,
+)
 from opstui.cli_reads import cmd_approvals, cmd_list, cmd_logs, cmd_show, cmd_tasks, parse_states
-from opstui.config import ConfigError, Secret, Settings, load_settings
+from opstui.config import ConfigError, Secret, Settings, audit_log_path, load_settings
 
-__all__ = ["EPILOG", "EXIT_AUTH", "EXIT_FAILED", "EXIT_OK", "EXIT_SERVER", "EXIT_USAGE", "main"]
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_SERVER = 4
-EXIT_INTERRUPTED = 130
+__all__ = [
+    "EPILOG",
+    "EXIT_AUTH",
+    "EXIT_BUG",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_SERVER",
+    "EXIT_TERMINATED",
+    "EXIT_USAGE",
+    "main",
+]
 
 EPILOG = """\
 exit codes:
-  0    every target succeeded (for a read: it worked)
+  0    every target succeeded (for a read: it worked, even if some records
+       could not be read: a warning says how many are not shown)
   1    the action failed or was refused for at least one target: refused by the
        status check (then nothing is sent), not found (404), or refused by the
        server (a "failed" outcome, 400, 409, 422); each target's outcome is
-       printed. Also: a delete you did not confirm.
+       printed on stdout, and why on stderr. Also: a delete you did not confirm.
   2    usage or configuration error: bad arguments, no server or no token, a bad
        config file, or input refused before anything was sent (a blank reason,
        delete without --yes when not on a terminal, a malformed id)
   3    authentication (401) or permission (403) refused: check OPSTUI_TOKEN and
        its scope (a read-only token cannot act)
   4    the server is unreachable, timed out, rate limited (429), failed (5xx) or
-       sent an invalid response; an action that timed out may have been applied
+       sent an invalid response; or an action's outcome is unknown (a timeout
+       or a reset after it was sent, an answer that cannot be read): the target
+       shows "unknown", it may have been applied, and it is never sent again
   130  interrupted (Ctrl-C); approvals --watch and sim stop with 0
+  70   a bug in opstui: one line, and a report file (no secrets) to attach
+  143  terminated (SIGTERM)
+       An action interrupted on its way is audited with its outcome unknown.
 
 environment:
   OPSTUI_BASE_URL   the server (or --base-url, or a --profile from the config)
@@ -301,6 +332,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def exit_code(error: OpseraError) -> int:
     """The exit code for an error from the client."""
+    if isinstance(error, OutcomeUnknownError):
+        return EXIT_SERVER
     if isinstance(error, AuthenticationError | PermissionDeniedError):
         return EXIT_AUTH
     if isinstance(error, RequestRefusedError):
@@ -392,6 +425,45 @@ def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(profile=args.profile, base_url=args.base_url, timeout=args.timeout)
 
 
+async def _interruptible(
+    command: Command, args: argparse.Namespace, settings: Settings, out: Output
+) -> int:
+    """Run ``command``; Ctrl-C or SIGTERM cancels it (its audit line is still written) and
+    ends it with :class:`Interrupted`. A second signal is left to its default."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    received: list[int] = []
+
+    def on_signal(signum: int) -> None:
+        received.append(signum)
+        loop.remove_signal_handler(signum)
+        task.cancel()
+
+    installed: list[int] = []
+    for wanted in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(wanted, on_signal, wanted)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, Windows
+            continue
+        installed.append(wanted)
+    try:
+        return await command(args, settings, out)
+    except asyncio.CancelledError:
+        if not received:
+            raise
+        task.uncancel()
+        raise Interrupted(signum=received[0]) from None
+    except Interrupted as interrupted:
+        if received:
+            task.uncancel()
+            interrupted.signum = received[0]
+        raise
+    finally:
+        for signum in installed:
+            loop.remove_signal_handler(signum)
+
+
 # -- main ---------------------------------------------------------------------------------------
 
 
@@ -419,7 +491,16 @@ def _dispatch(args: argparse.Namespace, out: Output) -> int:
     if settings.token is not None:
         out.hide(settings.token.reveal())
     command: Command = args.command
-    return asyncio.run(command(args, settings, out))
+    if getattr(args, "watch", False):  # it stops on its own, with 0
+        return asyncio.run(command(args, settings, out))
+    return asyncio.run(_interruptible(command, args, settings, out))
+
+
+def _interrupted(interrupted: Interrupted, out: Output) -> int:
+    terminated = interrupted.signum == signal.SIGTERM
+    what = "terminated (SIGTERM)" if terminated else "interrupted"
+    out.error(f"{what}: {interrupted.detail}" if interrupted.detail else what)
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -443,9 +524,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as error:
         out.error(str(error))
         return EXIT_USAGE
+    except NotSentError as wrapped:
+        out.error(f"{_describe(wrapped.error)}; nothing was sent")
+        return exit_code(wrapped.error)
     except OpseraError as error:
         out.error(_describe(error))
         return exit_code(error)
+    except Interrupted as interrupted:
+        if quiet_interrupt:
+            return EXIT_OK
+        return _interrupted(interrupted, out)
     except KeyboardInterrupt:
         if quiet_interrupt:
             return EXIT_OK
@@ -454,6 +542,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         out.drop_stdout()
         return EXIT_OK
+    except Exception as bug:  # a bug: one line and a report file, never a traceback
+        return _crashed(bug, out)
+
+
+def _crashed(bug: Exception, out: Output) -> int:
+    report = crash_report(bug, audit_log_path().parent, out)
+    where = f"; the details are in {report}: please attach it to a bug report" if report else ""
+    out.error(
+        f"internal error (a bug in opstui): {clean(type(bug).__name__, 60)}: "
+        f"{clean(out.redact(str(bug)), 200)}{where}"
+    )
+    return EXIT_BUG
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,4 @@
-"""How the command line writes: safe text, tables that fit, JSON projections, one-line errors.
+"""How the command line writes and ends: safe text, tables, JSON, one-line errors, exit codes.
 
 Everything a server sends is untrusted: it goes through :func:`clean` (no control characters, no
 terminal escapes, no bidirectional overrides) before it reaches a terminal, and JSON is written
@@ -12,26 +12,52 @@ import json
 import os
 import shutil
 import sys
+import traceback
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TextIO
 
 from opstui.api import ActivityEntry, Pipeline, PipelineStatus, Task
 from opstui.api.text import duration, one_line
 
 __all__ = [
+    "EXIT_AUTH",
+    "EXIT_BUG",
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_SERVER",
+    "EXIT_TERMINATED",
+    "EXIT_USAGE",
     "Output",
     "activity_json",
     "clean",
+    "crash_report",
     "duration",
     "fit",
     "pipeline_json",
+    "plural",
     "render_table",
     "stamp",
     "task_json",
     "timestamp",
 ]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""Refused by the status check, not found, refused or failed by the server for a target."""
+EXIT_USAGE = 2
+EXIT_AUTH = 3
+EXIT_SERVER = 4
+"""Unreachable, timed out, 429, 5xx, an invalid answer, or an action's outcome unknown."""
+EXIT_BUG = 70
+"""A bug in opstui (sysexits' EX_SOFTWARE): one line, and a report file to attach."""
+EXIT_INTERRUPTED = 130
+"""128 + SIGINT."""
+EXIT_TERMINATED = 143
+"""128 + SIGTERM."""
 
 MIN_WIDTH = 40
 DEFAULT_WIDTH = 80
@@ -50,6 +76,11 @@ _STATUS_SGR: dict[str, str] = {
 def clean(value: object, limit: int = 1000) -> str:
     """Untrusted text as one printable line: control characters, escapes and bidi marks removed."""
     return one_line(value, limit)
+
+
+def plural(count: int, word: str) -> str:
+    """``1 pipeline``, ``2 pipelines``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _char_width(char: str) -> int:
@@ -225,7 +256,8 @@ class Output:
         if secret and len(secret) >= 8 and secret not in self._secrets:
             self._secrets.append(secret)
 
-    def _redact(self, text: str) -> str:
+    def redact(self, text: str) -> str:
+        """``text`` with every secret given to :meth:`hide` replaced by ``***``."""
         for secret in self._secrets:
             text = text.replace(secret, "***")
         return text
@@ -260,7 +292,7 @@ class Output:
         if self.broken:
             return
         try:
-            sys.stdout.write(self._redact(text) + "\n")
+            sys.stdout.write(self.redact(text) + "\n")
             sys.stdout.flush()
         except BrokenPipeError:
             self.drop_stdout()
@@ -281,7 +313,7 @@ class Output:
     def note(self, text: str) -> None:
         """A message for the person on stderr (progress, summaries, refusals)."""
         try:
-            sys.stderr.write(self._redact(text) + "\n")
+            sys.stderr.write(self.redact(text) + "\n")
             sys.stderr.flush()
         except (BrokenPipeError, ValueError):
             pass
@@ -303,6 +335,27 @@ class Output:
             os.close(devnull)
         except (OSError, ValueError, AttributeError):
             pass  # not a real file (a test's capture): nothing will be flushed to it anyway
+
+
+def crash_report(error: BaseException, folder: Path, out: Output) -> Path | None:
+    """Write ``error``'s traceback to a private file in ``folder``; its path (None: not written).
+
+    The report holds the call stack and the error, never local variables (a token can be one),
+    and every secret ``out`` knows of is replaced by ``***``.
+    """
+    stamp_text = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = folder / f"crash-{stamp_text}-{os.getpid()}.txt"
+    text = out.redact("".join(traceback.format_exception(error)))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, text.encode("utf-8", errors="replace"))
+        finally:
+            os.close(fd)
+    except OSError:
+        return None
+    return path
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from opstui.api import (
     InvalidResponseError,
+    Listing,
     OpseraClient,
     OpseraError,
     Pipeline,
@@ -30,6 +31,7 @@ from opstui.cli_output import (
     clean,
     duration,
     pipeline_json,
+    plural,
     render_table,
     stamp,
     task_json,
@@ -46,7 +48,10 @@ __all__ = [
     "cmd_show",
     "cmd_tasks",
     "connect",
+    "is_complete",
     "parse_states",
+    "unread",
+    "warn_unread",
 ]
 
 STATES: dict[str, PipelineStatus] = {status.value: status for status in PipelineStatus}
@@ -59,6 +64,23 @@ def connect(settings: Settings) -> OpseraClient:
     """A client for the configured server (ConfigError when the server or token is missing)."""
     base_url, token = settings.require_server()
     return OpseraClient(base_url, token, timeout=settings.timeout)
+
+
+def unread(items: Sequence[object]) -> int:
+    """How many records the server sent that could not be read (a plain list: none)."""
+    return items.skipped if isinstance(items, Listing) else 0
+
+
+def is_complete(items: Sequence[object]) -> bool:
+    """Whether a read is the whole truth (for ``status``: whether it carried documents)."""
+    return items.complete if isinstance(items, Listing) else True
+
+
+def warn_unread(out: Output, count: int, what: str) -> None:
+    """The one warning for records left out: ``2 pipelines could not be read ...``."""
+    if count > 0:
+        verb = "is" if count == 1 else "are"
+        out.warn(f"{plural(count, what)} could not be read and {verb} not shown")
 
 
 def parse_states(values: Sequence[str] | None) -> set[PipelineStatus]:
@@ -96,6 +118,7 @@ async def cmd_list(args: argparse.Namespace, settings: Settings, out: Output) ->
     states = parse_states(args.state)
     async with connect(settings) as client:
         pipelines = await client.list_pipelines(**list_filters(args))
+    warn_unread(out, unread(pipelines), "pipeline")
     if states:
         pipelines = [p for p in pipelines if p.status in states]
     if args.json:
@@ -186,6 +209,7 @@ async def cmd_tasks(args: argparse.Namespace, settings: Settings, out: Output) -
     states = parse_states(args.state)
     async with connect(settings) as client:
         tasks: list[Task] = await client.list_tasks(**list_filters(args))
+    warn_unread(out, unread(tasks), "task")
     if states:
         tasks = [t for t in tasks if t.status in states]
     if args.json:
@@ -282,8 +306,10 @@ def _gate_key(pipeline: Pipeline) -> tuple[str, int, str]:
     return (pipeline.id, pipeline.run_count, gate.id if gate else "")
 
 
-async def _gates(client: OpseraClient) -> list[Pipeline]:
-    return awaiting(await client.list_pipelines())
+async def _gates(client: OpseraClient) -> tuple[list[Pipeline], int]:
+    """The gates, and how many pipelines could not be read (any of them may be waiting)."""
+    pipelines = await client.list_pipelines()
+    return awaiting(pipelines), unread(pipelines)
 
 
 async def cmd_approvals(args: argparse.Namespace, settings: Settings, out: Output) -> int:
@@ -291,7 +317,8 @@ async def cmd_approvals(args: argparse.Namespace, settings: Settings, out: Outpu
     if args.watch:
         return await _watch(args, settings, out)
     async with connect(settings) as client:
-        gates = await _gates(client)
+        gates, skipped = await _gates(client)
+    warn_unread(out, skipped, "pipeline")
     now = datetime.now(UTC)
     if args.json:
         out.json_document([_gate_json(p, now) for p in gates])
@@ -342,6 +369,7 @@ async def _watch(args: argparse.Namespace, settings: Settings, out: Output) -> i
     delay = args.interval
     polls = 0
     failing = False
+    skipped = 0
     out.note(
         f"opstui: watching {clean(settings.server_label)} for approvals every "
         f"{args.interval:g}s (Ctrl-C to stop)"
@@ -350,7 +378,7 @@ async def _watch(args: argparse.Namespace, settings: Settings, out: Output) -> i
         with _on_sigterm(stop):
             while True:
                 try:
-                    gates = await _gates(client)
+                    gates, now_skipped = await _gates(client)
                 except OpseraError as error:
                     if not (is_transient(error) or isinstance(error, InvalidResponseError)):
                         raise
@@ -362,6 +390,9 @@ async def _watch(args: argparse.Namespace, settings: Settings, out: Output) -> i
                         out.note("opstui: reconnected")
                     failing = False
                     delay = args.interval
+                    if now_skipped != skipped:  # said once, not on every poll
+                        warn_unread(out, now_skipped, "pipeline")
+                        skipped = now_skipped
                     now = datetime.now(UTC)
                     for pipeline in gates:
                         key = _gate_key(pipeline)

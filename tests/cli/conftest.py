@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from opstui.api import Pipeline, PipelineStatus
@@ -18,6 +19,8 @@ from opstui.sim.world import World
 from tests.conftest import READONLY_TOKEN, TOKEN
 
 ACTIONS_PATH = "/api/v2/actions"
+CREATE_PATHS = ("/api/v2/pipelines", "/api/v2/pipeline/create")
+"""Where a clone may be created: the older recipe's path and the one Opsera's portal uses."""
 
 
 @dataclass
@@ -161,3 +164,33 @@ def pipeline_now(sim: SimServer, pipeline_id: str) -> Pipeline:
     doc = sim.world.get_pipeline(pipeline_id)
     assert doc is not None
     return Pipeline.model_validate(doc)
+
+
+def creates_sent(sim: SimServer) -> list[RecordedRequest]:
+    """Create (clone) requests the simulator received, on either create path."""
+    return [r for r in sim.requests if r.method == "POST" and r.path in CREATE_PATHS]
+
+
+def mutations_sent(sim: SimServer) -> list[RecordedRequest]:
+    """Every request that changes something: actions other than ``status``, and creates."""
+    return actions_sent(sim) + creates_sent(sim)
+
+
+def real_answer(sim: SimServer, method: str, path: str, **kwargs: Any) -> Any:
+    """What the simulator answers now (parsed JSON), to craft a raw fault from a real answer.
+
+    The request is left out of ``sim.requests`` so tests count only what the CLI sent.
+    """
+    before = len(sim.requests)
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    response = httpx.request(method, sim.base_url + path, headers=headers, timeout=10, **kwargs)
+    del sim.requests[before:]
+    response.raise_for_status()
+    return response.json()
+
+
+def one_error_line(err: str) -> str:
+    """The one ``opstui: error:`` line on stderr (fails unless there is exactly one)."""
+    errors = [line for line in err.splitlines() if line.startswith("opstui: error: ")]
+    assert len(errors) == 1, err
+    return errors[0]
