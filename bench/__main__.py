@@ -213,6 +213,16 @@ def decode(count: int) -> None:
     asyncio.run(client.aclose())
 
 
+def simulator_list(count: int) -> None:
+    """The simulator's own cost of answering one page (what every test and the demo pay)."""
+    world = World(seed=3, pipelines=count, clock=ManualClock(), autorun=False)
+    timings = timed(
+        lambda: json.dumps(world.list_pipelines(page_size=1000, sort="lastupdated").items),
+        repeat=5,
+    )
+    report(f"simulator answers a page of {count:,}", ms(min(timings)), "(best of 5; in the world)")
+
+
 def timed(work: Callable[[], Any], repeat: int) -> list[float]:
     timings = []
     for _ in range(repeat):
@@ -348,6 +358,7 @@ def main(argv: list[str] | None = None) -> None:
                 asyncio.run(first_frame(2000, path))
                 asyncio.run(refresh_2000(path))
             decode(1000)
+            simulator_list(1000)
             if not args.quick:
                 decode(10000)
             asyncio.run(app_memory(path))

@@ -53,6 +53,7 @@ from opstui.cli_output import (
 )
 from opstui.cli_reads import cmd_approvals, cmd_list, cmd_logs, cmd_show, cmd_tasks, parse_states
 from opstui.config import ConfigError, Secret, Settings, audit_log_path, load_settings
+from opstui.sim.faults import FAULTS_HELP, parse_faults
 
 __all__ = [
     "EPILOG",
@@ -323,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--pipelines", type=_positive_int, default=40, metavar="N")
     p.add_argument("--seed", type=int, default=None, metavar="N")
     p.add_argument("--speed", type=float, default=1.0, metavar="X")
+    p.add_argument("--faults", metavar="SPEC", default="", help=FAULTS_HELP)
     p.set_defaults(command=None)
     return parser
 
@@ -392,7 +394,8 @@ def _run_app(args: argparse.Namespace, out: Output) -> int:
         tasks=12,
         clock=RealClock(),
     )
-    with SimServer(world, token=token, host="127.0.0.1", port=0) as server:
+    # The demo runs for as long as the app does: its request log must not grow without end.
+    with SimServer(world, token=token, host="127.0.0.1", port=0, max_requests=10_000) as server:
         demo = settings.with_overrides(
             base_url=server.base_url, token=Secret(token), profile="demo", **app_options
         )
@@ -405,6 +408,10 @@ def _run_sim(args: argparse.Namespace, out: Output) -> int:
     if not (math.isfinite(args.speed) and args.speed > 0):
         raise UsageError("--speed must be a positive number")
     try:
+        faults = parse_faults(args.faults)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
         run_sim(
             host=args.host,
             port=args.port,
@@ -412,6 +419,7 @@ def _run_sim(args: argparse.Namespace, out: Output) -> int:
             pipelines=args.pipelines,
             seed=args.seed,
             speed=args.speed,
+            faults=faults,
             print_fn=out.line,
         )
     except OSError as exc:  # the address cannot be bound

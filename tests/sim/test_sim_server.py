@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import socket
 import ssl
 import threading
@@ -282,29 +281,12 @@ def test_list_shapes(client: httpx.Client, sim: SimServer, path: str) -> None:
     assert named == {key: data["data"], "count": data["count"]}
 
 
-def best_of_three(work: Callable[[], object]) -> float:
-    """The fastest of three timings: other processes on a busy machine only ever slow one down."""
-    timings = []
-    for _ in range(3):
-        began = time.perf_counter()
-        work()
-        timings.append(time.perf_counter() - began)
-    return min(timings)
-
-
-def test_listing_a_thousand_pipelines_is_fast(sim: SimServer, client: httpx.Client) -> None:
-    world = World(seed=3, pipelines=1000, clock=ManualClock(), autorun=False)
-    sim.world = world
-
-    def in_the_world() -> None:
-        json.dumps(world.list_pipelines(page_size=1000, sort="lastupdated", live=True).items)
-
-    def over_http() -> None:
-        body = client.get("/api/v2/pipelines", params={"pageSize": 1000}).json()
-        assert body["count"] == len(body["data"]) == 1000
-
-    assert best_of_three(in_the_world) < 0.15
-    assert best_of_three(over_http) < 0.4
+def test_a_thousand_pipelines_list_whole_over_http(sim: SimServer, client: httpx.Client) -> None:
+    """How fast is ``make bench``'s business; here only that a large page comes back whole."""
+    sim.world = World(seed=3, pipelines=1000, clock=ManualClock(), autorun=False)
+    body = client.get("/api/v2/pipelines", params={"pageSize": 1000}).json()
+    assert body["count"] == len(body["data"]) == 1000
+    assert len({doc["_id"] for doc in body["data"]}) == 1000
 
 
 # -- the action table ------------------------------------------------------------------------------
