@@ -185,3 +185,43 @@ def test_sim_serves_until_interrupted(cli: Cli, monkeypatch: pytest.MonkeyPatch)
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_sim_faults_spec_is_checked_before_serving(cli: Cli) -> None:
+    """A bad ``--faults`` spec is one line and exit 2; nothing starts listening."""
+    result = cli("sim", "--port", "0", "--faults", "5xx=2")
+    assert result.code == 2
+    assert "faults:" in result.err
+    assert len(result.err.strip().splitlines()) == 1
+
+
+def test_sim_with_faults_says_so_and_strikes(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``opstui sim --faults 5xx=1`` prints its plan, and every read then fails with a 5xx."""
+    process = subprocess.Popen(
+        [OPSTUI, "sim", "--port", "0", "--pipelines", "3", "--token", "tok-1", "--faults", "5xx=1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )
+    assert process.stdout is not None
+    try:
+        lines = []
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith("Press Ctrl-C"):
+                break
+        assert any(line.startswith("faults: 5xx=") for line in lines)
+        export = next(line for line in lines if line.startswith("export "))
+        for word in export.split()[1:]:
+            name, value = word.split("=", 1)
+            monkeypatch.setenv(name, value)
+        listed = cli("list", "--json", "--timeout", "2")
+        assert listed.code == 4
+        assert "HTTP 5" in listed.err
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
