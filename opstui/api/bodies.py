@@ -49,8 +49,12 @@ def clean_ids(ids: Iterable[str], what: str) -> list[str]:
     """
     if isinstance(ids, str):
         raise RequestRefusedError(f"give a list of {what} ids, not one string")
+    try:
+        given = list(ids)
+    except TypeError:
+        raise RequestRefusedError(f"give a list of {what} ids") from None
     targets: dict[str, None] = {}
-    for raw in ids:
+    for raw in given:
         if not isinstance(raw, str) or not raw.strip():
             raise RequestRefusedError(f"a {what} id cannot be blank")
         target = raw.strip()

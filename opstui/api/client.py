@@ -242,7 +242,7 @@ class OpseraClient:
         return action_result(action, type, targets, decoded, self._redact)
 
     async def _status(self, type: TargetType, ids: Sequence[str]) -> ActionResult:
-        return await self.action("status", type, list(ids))
+        return await self.action("status", type, ids)
 
     # -- pipelines ------------------------------------------------------------------------
 
@@ -283,27 +283,27 @@ class OpseraClient:
 
     async def run_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Start a run of each pipeline (one request). Never retried."""
-        return await self.action("run", "pipeline", list(ids))
+        return await self.action("run", "pipeline", ids)
 
     async def stop_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Stop each pipeline's run (one request). Never retried."""
-        return await self.action("stop", "pipeline", list(ids))
+        return await self.action("stop", "pipeline", ids)
 
     async def reset_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Reset each pipeline (one request). Never retried."""
-        return await self.action("reset", "pipeline", list(ids))
+        return await self.action("reset", "pipeline", ids)
 
     async def approve_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Approve the gate each pipeline waits at (one request). Never retried."""
-        return await self.action("approve", "pipeline", list(ids))
+        return await self.action("approve", "pipeline", ids)
 
     async def reject_pipelines(self, ids: Sequence[str], reason: str) -> ActionResult:
         """Reject the gate each pipeline waits at, with a required reason. Never retried."""
-        return await self.action("reject", "pipeline", list(ids), message=reason)
+        return await self.action("reject", "pipeline", ids, message=reason)
 
     async def delete_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Delete each pipeline (one request). Never retried."""
-        return await self.action("delete", "pipeline", list(ids))
+        return await self.action("delete", "pipeline", ids)
 
     async def update_pipeline(
         self, pipeline_id: str, *, name: str | None = None, description: str | None = None
@@ -381,11 +381,11 @@ class OpseraClient:
 
     async def run_tasks(self, ids: Sequence[str]) -> ActionResult:
         """Start each task (one request). Never retried."""
-        return await self.action("run", "task", list(ids))
+        return await self.action("run", "task", ids)
 
     async def stop_tasks(self, ids: Sequence[str]) -> ActionResult:
         """Stop each task (one request). Never retried."""
-        return await self.action("stop", "task", list(ids))
+        return await self.action("stop", "task", ids)
 
     async def create_task(self, settings: dict[str, Any]) -> ActionResult:
         """Create a task from ``settings`` (the ``create`` action). Never retried."""

@@ -106,7 +106,9 @@ class PageTally(Generic[DocT]):
             if item.id not in self.seen:
                 self.seen.add(item.id)
                 fresh.append(item)
-        repeated = self.pages > 1 and bool(page.items) and not fresh
+        # A later page that brings nothing new is the same page again (a server that ignores
+        # paging), or unreadable records only: either way, reading on would never end.
+        repeated = self.pages > 1 and not fresh and page.records > 0
         count = page.count
         read_all = page.records < self.page_size or (
             count is not None and len(self.seen) + self.skipped >= count

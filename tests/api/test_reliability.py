@@ -481,3 +481,13 @@ async def test_a_skipped_page_is_counted_on_its_page(client: OpseraClient, sim: 
     sim.add_fault("GET", LIST, status=200, body=page_of(docs[1], count=3))
     pages = [page async for page in client.pipeline_pages(page_size=2)]
     assert [(len(p), p.skipped, p.complete) for p in pages] == [(1, 1, False), (1, 0, True)]
+
+
+async def test_pages_of_unreadable_records_do_not_read_on_forever(
+    client: OpseraClient, sim: SimServer
+) -> None:
+    sim.options.list_shape = "array"
+    sim.add_fault("GET", LIST, status=200, body=b'[{"no": "id"}, 7]', times=50)
+    listing = await client.list_pipelines(page_size=2)
+    assert list(listing) == [] and not listing.complete
+    assert sent(sim, "GET", LIST) == 2
