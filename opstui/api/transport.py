@@ -100,9 +100,9 @@ class Mutation:
     def unknown(self, host: str, reason: str) -> OutcomeUnknownError:
         """The error for this request when it may have been applied."""
         done = self.applied or f"applied the {self.action}"
+        # No "outcome unknown:" here: that is the error's title, which callers put in front.
         return OutcomeUnknownError(
-            f"outcome unknown: {host} may have {done} ({reason}); "
-            "check its status before trying again",
+            f"{host} may have {done} ({reason}); check its status before trying again",
             action=self.action,
             targets=self.targets,
         )
