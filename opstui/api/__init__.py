@@ -1,6 +1,14 @@
 """The Opsera API client: httpx + pydantic, nothing else (never Textual, Rich or config files)."""
 
-from opstui.api.client import ACTIONS, OpseraClient, RetryPolicy, SortOption, is_transient
+from opstui.api.client import (
+    ACTIONS,
+    ListFilters,
+    OpseraClient,
+    RetryPolicy,
+    SortOption,
+    clean_ids,
+    is_transient,
+)
 from opstui.api.errors import (
     ApiError,
     AuthenticationError,
@@ -43,6 +51,7 @@ __all__ = [
     "ConnectionFailedError",
     "InvalidResponseError",
     "InvalidStateError",
+    "ListFilters",
     "Listing",
     "NotFoundError",
     "OpseraClient",
@@ -62,6 +71,7 @@ __all__ = [
     "Task",
     "TaskStatus",
     "TransportError",
+    "clean_ids",
     "derive_status",
     "is_transient",
 ]

@@ -1,27 +1,42 @@
 """The one Opsera API client: async, typed, headless.
 
-All defaults live here. Reads (list, status, logs) are retried on transient failures, honouring
-``Retry-After``; anything that changes something is sent exactly once, whatever happens.
+All defaults live here. Reads (lists, status, logs) are retried on transient failures, honouring
+``Retry-After``; anything that changes something is sent exactly once, whatever happens, and
+raises :class:`OutcomeUnknownError` when it may have been applied but the answer was not read.
+Whatever a server or the network does, a public method raises only an :class:`OpseraError`.
+The seams: :mod:`~opstui.api.transport` (HTTP and its failures), :mod:`~opstui.api.decoding`
+(bodies into models), :mod:`~opstui.api.listing` (pages and completeness),
+:mod:`~opstui.api.bodies` (request bodies).
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
-import random
-from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing, suppress
 from types import TracebackType
-from typing import Any, Literal, Self, TypedDict, TypeVar, Unpack
+from typing import Any, Self, Unpack
 
 import httpx
-import pydantic_core
-from pydantic import BaseModel, ValidationError
 
 from opstui import __version__
+from opstui.api.bodies import (
+    ACTIONS,
+    TargetType,
+    action_body,
+    clean_ids,
+    clone_document,
+    clone_name,
+    edit_settings,
+)
+from opstui.api.decoding import (
+    OFF_LOOP_BYTES,
+    action_result,
+    created_pipeline,
+    decode_object,
+    decode_page,
+    decode_page_off_loop,
+)
 from opstui.api.errors import (
     ApiError,
     ConnectionFailedError,
@@ -32,177 +47,34 @@ from opstui.api.errors import (
     RequestRefusedError,
     RequestTimeoutError,
     ServerError,
-    error_for_status,
 )
-from opstui.api.models import (
-    ActionOutcome,
-    ActionResult,
-    ActivityEntry,
-    Pipeline,
-    Task,
-    is_valid_id,
+from opstui.api.listing import (
+    DEFAULT_PAGE_SIZE,
+    STABLE_SORT,
+    DocT,
+    ListFilters,
+    PageTally,
+    SortOption,
+    list_params,
 )
+from opstui.api.models import ActionResult, ActivityEntry, Listing, Pipeline, Task
 from opstui.api.text import one_line
+from opstui.api.transport import BearerAuth, Mutation, RetryPolicy, Transport
 
 __all__ = [
     "ACTIONS",
     "DEFAULT_PAGE_SIZE",
     "DEFAULT_TIMEOUT",
+    "OFF_LOOP_BYTES",
     "ListFilters",
     "OpseraClient",
     "RetryPolicy",
     "SortOption",
     "clean_ids",
+    "is_transient",
 ]
 
 DEFAULT_TIMEOUT = 10.0
-DEFAULT_PAGE_SIZE = 1000
-"""The documented cap on one response; fewer round trips for large tenants."""
-MAX_PAGES = 1000
-OFF_LOOP_BYTES = 256 * 1024
-"""A list page larger than this is decoded in a thread (about 150 pipelines)."""
-
-TargetType = Literal["pipeline", "task"]
-SortOption = Literal[
-    "newest", "oldest", "name", "name-descending", "lastupdated", "earliest-updated"
-]
-
-ACTIONS: dict[str, frozenset[str]] = {
-    "status": frozenset({"pipeline", "task"}),
-    "create": frozenset({"pipeline", "task"}),
-    "update": frozenset({"pipeline", "task"}),
-    "run": frozenset({"pipeline", "task"}),
-    "stop": frozenset({"pipeline", "task"}),
-    "reset": frozenset({"pipeline"}),
-    "delete": frozenset({"pipeline"}),
-    "approve": frozenset({"pipeline"}),
-    "reject": frozenset({"pipeline"}),
-}
-"""The documented action table: which target types each action accepts."""
-
-_OK_WORDS = frozenset({"success", "executed", "ok", "succeeded", "accepted", "queued", "running"})
-_RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-_CLONE_DROPPED = ("_id", "createdAt", "updatedAt")
-
-ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class ListFilters(TypedDict, total=False):
-    """What a list of pipelines or tasks can be narrowed and ordered by (all optional)."""
-
-    search: str | None
-    """Name, description or id contains this."""
-    status: str | None
-    """The server's own status filter."""
-    type: str | None
-    owner: str | None
-    tag: str | None
-    """``type:value`` or a value."""
-    active: bool | None
-    sort: SortOption | None
-    page_size: int
-    """Records per request, 1 to 1000 (default 1000, the documented cap)."""
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """How reads are retried: bounded, exponential with full jitter, honouring Retry-After."""
-
-    attempts: int = 3
-    """Tries in all, the first included."""
-    base_delay: float = 0.5
-    max_delay: float = 8.0
-    max_retry_after: float = 30.0
-    """A server that asks for a longer wait than this gets the error instead."""
-
-    def delay(self, attempt: int, error: OpseraError) -> float | None:
-        """Seconds to wait before the next try, or None not to try again."""
-        if attempt >= self.attempts:
-            return None
-        if isinstance(error, RateLimitedError) and error.retry_after is not None:
-            return error.retry_after if error.retry_after <= self.max_retry_after else None
-        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-        return random.uniform(0, backoff)
-
-
-NO_RETRY = RetryPolicy(attempts=1)
-
-
-class _BearerAuth(httpx.Auth):
-    """Adds the token to each request; never shows it in a repr."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "_BearerAuth(token=***)"
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-def _server_message(response: httpx.Response) -> str:
-    """The server's own one-line explanation, if its body has one."""
-    try:
-        body = response.json()
-    except ValueError:
-        return ""
-    if isinstance(body, dict):
-        for key in ("message", "error", "detail", "errorMessage"):
-            value = body.get(key)
-            if isinstance(value, str) and value.strip():
-                return value
-    return ""
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a page of models is built.
-
-    Building thousands of small objects triggers collection after collection, each scanning
-    everything built so far: measured here, 10,000 pipelines decode in ~0.5 s with the collector
-    paused and 1.6-2.6 s without. Nothing built here is garbage, so nothing is lost by waiting.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def clean_ids(ids: Iterable[str], what: str) -> list[str]:
-    """Non-blank, printable ids with no spaces, in order, each once; else RequestRefusedError."""
-    targets: list[str] = []
-    for raw in ids:
-        if not isinstance(raw, str) or not raw.strip():
-            raise RequestRefusedError(f"a {what} id cannot be blank")
-        target = raw.strip()
-        if not is_valid_id(target):
-            raise RequestRefusedError(f"{one_line(target, 40)!r} is not a valid {what} id")
-        if target not in targets:
-            targets.append(target)
-    if not targets:
-        raise RequestRefusedError(f"no {what} given")
-    return targets
 
 
 class OpseraClient:
@@ -224,7 +96,10 @@ class OpseraClient:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        url = httpx.URL(base_url.strip())
+        try:
+            url = httpx.URL(base_url.strip())
+        except httpx.InvalidURL:
+            url = httpx.URL()
         if url.scheme not in ("http", "https") or not url.host:
             raise RequestRefusedError(f"{one_line(base_url, 80)!r} is not an http(s) URL")
         if not token or not token.strip():
@@ -234,14 +109,25 @@ class OpseraClient:
         self.host = url.host if url.port is None else f"{url.host}:{url.port}"
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
-        self._sleep = sleep
+        self.status_documents: bool | None = None
+        """Whether this server's ``status`` answers carry documents: None until one is read,
+        False from the first that had none (the v1 shape) on. A status answer without documents
+        says nothing about absence: :meth:`get_pipeline` then reads the list instead."""
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
-            auth=_BearerAuth(self._token),
+            auth=BearerAuth(self._token),
             timeout=httpx.Timeout(timeout),
             transport=transport,
             headers={"User-Agent": f"opstui/{__version__}", "Accept": "application/json"},
             follow_redirects=False,
+        )
+        self._transport = Transport(
+            self._http,
+            host=self.host,
+            timeout=timeout,
+            retry=self.retry,
+            sleep=sleep,
+            redact=self._redact,
         )
 
     def __repr__(self) -> str:
@@ -260,167 +146,62 @@ class OpseraClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
-
-    # -- transport ------------------------------------------------------------------------
+        with suppress(httpx.HTTPError, httpx.StreamError):
+            await self._http.aclose()  # one that will not close cleanly is closed all the same
 
     def _redact(self, text: str) -> str:
         return text.replace(self._token, "***")
 
-    def _error_from(self, response: httpx.Response) -> ApiError:
-        message = self._redact(_server_message(response))
-        reason = response.reason_phrase or "error"
-        text = (
-            f"{message} (HTTP {response.status_code})"
-            if message
-            else f"HTTP {response.status_code} {reason}"
-        )
-        return error_for_status(
-            response.status_code, text, _retry_after(response.headers.get("Retry-After"))
-        )
-
-    async def _send(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: dict[str, str] | None = None,
-        mutating: bool,
-    ) -> httpx.Response:
-        """Send one request; reads are retried by the policy, mutations never."""
-        policy = NO_RETRY if mutating else self.retry
-        attempt = 0
-        while True:
-            attempt += 1
-            error: OpseraError
-            try:
-                response = await self._http.request(method, path, json=json, params=params)
-            except httpx.ConnectTimeout:
-                error = RequestTimeoutError(
-                    f"could not connect to {self.host} within {self.timeout:g} s"
-                )
-            except httpx.TimeoutException:
-                error = RequestTimeoutError(
-                    f"{self.host} did not answer within {self.timeout:g} s"
-                    + (
-                        "; the action may have been applied: check its status before trying again"
-                        if mutating
-                        else ""
-                    )
-                )
-            except httpx.TransportError as exc:
-                reason = one_line(self._redact(str(exc)), 120) or type(exc).__name__
-                error = ConnectionFailedError(f"cannot reach {self.host}: {reason}")
-            else:
-                if response.is_success:
-                    return response
-                error = self._error_from(response)
-                if error.status_code not in _RETRYABLE_STATUS:
-                    raise error
-            delay = policy.delay(attempt, error)
-            if delay is None:
-                raise error
-            await self._sleep(delay)
-
-    def _json(self, response: httpx.Response, what: str) -> Any:
-        """The body as JSON (pydantic-core's parser: about twice as fast as the stdlib's)."""
-        try:
-            return pydantic_core.from_json(response.content)
-        except ValueError:
-            raise InvalidResponseError(f"{self.host} sent {what} that is not JSON") from None
-
-    def _decode_list(
-        self, response: httpx.Response, model: type[ModelT], key: str
-    ) -> tuple[list[ModelT], int | None]:
-        """Items and total count from any of the list shapes the contract allows."""
-        body = self._json(response, "a list")
-        count: int | None = None
-        if isinstance(body, dict):
-            found = body.get("data")
-            if not isinstance(found, list):
-                found = body.get(key)
-            if not isinstance(found, list):
-                raise InvalidResponseError(f"{self.host} sent no list of {key} in its answer")
-            raw_count = body.get("count")
-            count = (
-                raw_count
-                if isinstance(raw_count, int) and not isinstance(raw_count, bool)
-                else None
-            )
-            body = found
-        elif not isinstance(body, list):
-            raise InvalidResponseError(f"{self.host} sent an answer that is not a list of {key}")
-        items = []
-        with _collector_paused():
-            for raw in body:
-                try:
-                    items.append(model.model_validate(raw))
-                except ValidationError:
-                    continue  # a record without an id is of no use; the rest still are
-        return items, count
-
-    async def _decode_list_off_loop(
-        self, response: httpx.Response, model: type[ModelT], key: str
-    ) -> tuple[list[ModelT], int | None]:
-        """:meth:`_decode_list`, in a thread for a large page, so an app's keys stay responsive."""
-        if len(response.content) < OFF_LOOP_BYTES:
-            return self._decode_list(response, model, key)
-        return await asyncio.to_thread(self._decode_list, response, model, key)
-
-    def _decode_object(self, response: httpx.Response) -> dict[str, Any]:
-        if not response.content.strip():
-            return {}
-        body = self._json(response, "an answer")
-        if not isinstance(body, dict):
-            raise InvalidResponseError(f"{self.host} sent an answer that is not a JSON object")
-        return body
-
     # -- listing --------------------------------------------------------------------------
 
-    async def _list_all(
-        self, path: str, model: type[ModelT], key: str, params: dict[str, str], page_size: int
-    ) -> list[ModelT]:
-        if not 1 <= page_size <= 1000:
-            raise RequestRefusedError("page size must be between 1 and 1000")
-        seen: dict[str, ModelT] = {}
-        previous_first: str | None = None
-        for page in range(1, MAX_PAGES + 1):
-            query = {**params, "pageSize": str(page_size), "currentPage": str(page)}
-            response = await self._send("GET", path, params=query, mutating=False)
-            items, count = await self._decode_list_off_loop(response, model, key)
-            if not items:
-                break
-            first = getattr(items[0], "id", None)
-            if page > 1 and first == previous_first:
-                break  # the server ignores paging: it sent the same page again
-            previous_first = first
-            for item in items:
-                seen.setdefault(getattr(item, "id", ""), item)
-            if len(items) < page_size or (count is not None and len(seen) >= count):
-                break
-        return list(seen.values())
+    async def _pages(
+        self, path: str, model: type[DocT], key: str, filters: ListFilters
+    ) -> AsyncGenerator[Listing[DocT]]:
+        params, page_size = list_params(filters)
+        tally: PageTally[DocT] = PageTally(page_size, stable=params["sortOption"] == STABLE_SORT)
+        page_number = 0
+        while not tally.done:
+            page_number += 1
+            query = {**params, "pageSize": str(page_size), "currentPage": str(page_number)}
+            answer = await self._transport.send("GET", path, params=query)
+            page = await decode_page_off_loop(answer.content, model, key, self.host)
+            yield tally.take(page)
 
-    @staticmethod
-    def _list_params(filters: ListFilters) -> tuple[dict[str, str], int]:
-        """The query parameters of a list request, and the page size."""
-        params: dict[str, str] = {}
-        for name, value in filters.items():
-            if name == "page_size" or value is None or value == "":
-                continue
-            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-            params["sortOption" if name == "sort" else name] = text
-        return params, filters.get("page_size", DEFAULT_PAGE_SIZE)
+    def pipeline_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[Listing[Pipeline]]:
+        """Each page of the pipelines that match, decoded, as it lands.
 
-    async def list_pipelines(self, **filters: Unpack[ListFilters]) -> list[Pipeline]:
-        """Every pipeline that matches, across all pages."""
-        params, page_size = self._list_params(filters)
-        return await self._list_all("/api/v2/pipelines", Pipeline, "pipelines", params, page_size)
+        A page holds only pipelines no earlier page held. Its ``skipped`` counts the records on
+        it that could not be read; ``complete`` is True only on the last page of a complete
+        read (see :meth:`list_pipelines`). Large pages are decoded off the event loop.
+        """
+        return self._pages("/api/v2/pipelines", Pipeline, "pipelines", filters)
 
-    async def list_tasks(self, **filters: Unpack[ListFilters]) -> list[Task]:
-        """Every task that matches, across all pages (the same filters as pipelines)."""
-        params, page_size = self._list_params(filters)
-        return await self._list_all("/api/v2/tasks", Task, "tasks", params, page_size)
+    def task_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[Listing[Task]]:
+        """Each page of the tasks that match, as it lands (as :meth:`pipeline_pages`)."""
+        return self._pages("/api/v2/tasks", Task, "tasks", filters)
+
+    async def _collect(self, pages: AsyncIterator[Listing[DocT]]) -> Listing[DocT]:
+        items: list[DocT] = []
+        skipped = 0
+        complete = False
+        async for page in pages:
+            items.extend(page)
+            skipped += page.skipped
+            complete = page.complete
+        return Listing(items, skipped=skipped, complete=complete)
+
+    async def list_pipelines(self, **filters: Unpack[ListFilters]) -> Listing[Pipeline]:
+        """Every pipeline that matches, across all pages, oldest first unless ``sort`` says.
+
+        ``complete`` is True only when every page was read in the stable order, the server's
+        ``count`` was the same on every page, and the distinct ids plus ``skipped`` make it
+        (without a count: one short page held everything). Only then does absence mean gone.
+        """
+        return await self._collect(self.pipeline_pages(**filters))
+
+    async def list_tasks(self, **filters: Unpack[ListFilters]) -> Listing[Task]:
+        """Every task that matches, across all pages (as :meth:`list_pipelines`)."""
+        return await self._collect(self.task_pages(**filters))
 
     # -- actions --------------------------------------------------------------------------
 
@@ -437,235 +218,192 @@ class OpseraClient:
 
         ``target`` is a list of ids, except for ``update`` (one id) and ``create`` (none).
         Pairs outside the documented table, and a reject without a reason, are refused before
-        anything is sent. Only ``status`` is retried.
+        anything is sent. Only ``status`` is retried; any other action that may have been
+        applied without its answer being read raises :class:`OutcomeUnknownError`.
         """
-        if action not in ACTIONS:
-            raise RequestRefusedError(f"{one_line(action, 40)!r} is not an Opsera action")
-        if type not in ACTIONS[action]:
-            raise RequestRefusedError(f"{action} is not supported for a {type}")
-        body: dict[str, Any] = {"action": action, "type": type, "version": 1}
-        targets: list[str] = []
-        if action == "create":
-            if target is not None:
-                raise RequestRefusedError("create takes no target")
-            if not settings:
-                raise RequestRefusedError("create needs settings")
-        elif action == "update":
-            if not isinstance(target, str):
-                raise RequestRefusedError("update takes exactly one id")
-            targets = clean_ids([target], type)
-            body["target"] = targets[0]
-        else:
-            if target is None or isinstance(target, str):
-                raise RequestRefusedError(f"{action} takes a list of ids")
-            targets = clean_ids(target, type)
-            body["target"] = targets
-        if settings is not None:
-            if action not in ("create", "update"):
-                raise RequestRefusedError(f"{action} takes no settings")
-            body["settings"] = settings
-        if action == "reject":
-            if message is None or not message.strip():
-                raise RequestRefusedError("a reason is required to reject")
-            body["message"] = message.strip()
-        elif message is not None:
-            raise RequestRefusedError(f"{action} takes no message")
-
+        body, targets = action_body(action, type, target, settings=settings, message=message)
         if action == "status":
-            response = await self._send("POST", "/api/v2/actions", json=body, mutating=False)
-            return self._action_result(action, type, targets, self._decode_object(response))
-        response = await self._send("POST", "/api/v2/actions", json=body, mutating=True)
-        return self._action_result(action, type, targets, self._decode_answer(response, action))
-
-    def _decode_answer(self, response: httpx.Response, action: str) -> dict[str, Any]:
-        """The answer to a request that changed something: unreadable means "may have happened"."""
+            answer = await self._transport.send("POST", "/api/v2/actions", body=body)
+            result = action_result(
+                action, type, targets, decode_object(answer.content, self.host), self._redact
+            )
+            if not result.documents:
+                self.status_documents = False
+            elif self.status_documents is None:
+                self.status_documents = True
+            return result
+        applied = f"created the {type}" if action == "create" else f"applied the {action}"
+        mutation = Mutation(action, tuple(targets), applied)
+        answer = await self._transport.send("POST", "/api/v2/actions", body=body, mutation=mutation)
         try:
-            return self._decode_object(response)
+            decoded = decode_object(answer.content, self.host)
         except InvalidResponseError:
-            raise InvalidResponseError(
-                f"{self.host} took the {action} request but its answer could not be read: "
-                "it may have been applied; check its status before trying again"
-            ) from None
+            raise mutation.unknown(self.host, "its answer could not be read") from None
+        return action_result(action, type, targets, decoded, self._redact)
 
-    def _action_result(
-        self, action: str, type: str, targets: list[str], body: dict[str, Any]
-    ) -> ActionResult:
-        overall = str(body.get("status") or "")
-        message = one_line(self._redact(str(body.get("message") or "")))
-        pipelines: list[Pipeline] = []
-        tasks: list[Task] = []
-        data = body.get("data")
-        docs = data if isinstance(data, list) else [data] if isinstance(data, dict) else []
-        for doc in docs:
-            try:
-                if type == "pipeline":
-                    pipelines.append(Pipeline.model_validate(doc))
-                else:
-                    tasks.append(Task.model_validate(doc))
-            except ValidationError:
-                continue
-        outcomes: list[ActionOutcome] = []
-        results = body.get("results")
-        if isinstance(results, list):
-            by_target: dict[str, dict[str, Any]] = {}
-            for item in results:
-                if isinstance(item, dict) and isinstance(item.get("target"), str):
-                    by_target.setdefault(item["target"], item)
-            for target in targets or list(by_target):
-                item = by_target.get(target)
-                if item is None:
-                    outcomes.append(
-                        ActionOutcome(
-                            target, False, "unknown", "the server did not report on this target"
-                        )
-                    )
-                    continue
-                word = str(item.get("status") or "")
-                outcomes.append(
-                    ActionOutcome(
-                        target=target,
-                        ok=word.lower() in _OK_WORDS,
-                        status=word,
-                        message=one_line(self._redact(str(item.get("message") or ""))),
-                        run_count=item.get("runCount")
-                        if isinstance(item.get("runCount"), int)
-                        else None,
-                    )
-                )
-        else:
-            # The bare v1 shape speaks for the whole request; a 200 with "failed" is a failure.
-            ok = not overall or overall.lower() in _OK_WORDS
-            run_count = body.get("runCount") if isinstance(body.get("runCount"), int) else None
-            text = message or ("" if overall else "accepted; the server gave no status")
-            outcomes = [
-                ActionOutcome(t, ok, overall or "accepted", text, run_count) for t in targets
-            ]
-        return ActionResult(action, type, overall, message, outcomes, pipelines, tasks)
+    async def _status(self, type: TargetType, ids: Sequence[str]) -> ActionResult:
+        return await self.action("status", type, ids)
 
     # -- pipelines ------------------------------------------------------------------------
 
-    async def pipeline_status(self, ids: Sequence[str]) -> list[Pipeline]:
-        """The current documents of these pipelines, in one request (unknown ids are left out)."""
-        result = await self.action("status", "pipeline", list(ids))
-        return result.pipelines
+    async def pipeline_status(self, ids: Sequence[str]) -> Listing[Pipeline]:
+        """The current documents of these pipelines, in one request.
+
+        ``complete`` is False when the answer carried no documents (the v1 shape): then the
+        listing is empty and says nothing about whether the pipelines exist.
+        """
+        result = await self._status("pipeline", ids)
+        return Listing(result.pipelines, skipped=result.skipped, complete=result.documents)
 
     async def get_pipeline(self, pipeline_id: str) -> Pipeline:
-        """One pipeline's current document."""
-        for pipeline in await self.pipeline_status([pipeline_id]):
-            if pipeline.id == pipeline_id.strip():
+        """One pipeline's current document.
+
+        NotFoundError only for an HTTP 404, or when the status answer carries documents and
+        reports a failure for this very id. A status answer without documents (the v1 shape)
+        is followed by a list read (``search`` for the id, then the exact id picked out).
+        """
+        target = clean_ids([pipeline_id], "pipeline")[0]
+        result = await self._status("pipeline", [target])
+        for pipeline in result.pipelines:
+            if pipeline.id == target:
                 return pipeline
-        raise NotFoundError(f"no pipeline {one_line(pipeline_id, 40)}", status_code=404)
+        if result.documents:
+            outcome = next((o for o in result.outcomes if o.target == target), None)
+            if outcome is not None and not outcome.ok and not outcome.unknown:
+                why = f": {outcome.message}" if outcome.message else ""
+                raise NotFoundError(f"no pipeline {target}{why}", status_code=404)
+        async with aclosing(self.pipeline_pages(search=target)) as pages:
+            async for page in pages:
+                for pipeline in page:
+                    if pipeline.id == target:
+                        return pipeline
+        raise InvalidResponseError(
+            f"{self.host} sent no document for pipeline {target}, and its list does not show it"
+        )
 
     async def run_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Start a run of each pipeline (one request). Never retried."""
-        return await self.action("run", "pipeline", list(ids))
+        return await self.action("run", "pipeline", ids)
 
     async def stop_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Stop each pipeline's run (one request). Never retried."""
-        return await self.action("stop", "pipeline", list(ids))
+        return await self.action("stop", "pipeline", ids)
 
     async def reset_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Reset each pipeline (one request). Never retried."""
-        return await self.action("reset", "pipeline", list(ids))
+        return await self.action("reset", "pipeline", ids)
 
     async def approve_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Approve the gate each pipeline waits at (one request). Never retried."""
-        return await self.action("approve", "pipeline", list(ids))
+        return await self.action("approve", "pipeline", ids)
 
     async def reject_pipelines(self, ids: Sequence[str], reason: str) -> ActionResult:
         """Reject the gate each pipeline waits at, with a required reason. Never retried."""
-        return await self.action("reject", "pipeline", list(ids), message=reason)
+        return await self.action("reject", "pipeline", ids, message=reason)
 
     async def delete_pipelines(self, ids: Sequence[str]) -> ActionResult:
         """Delete each pipeline (one request). Never retried."""
-        return await self.action("delete", "pipeline", list(ids))
+        return await self.action("delete", "pipeline", ids)
 
     async def update_pipeline(
         self, pipeline_id: str, *, name: str | None = None, description: str | None = None
     ) -> ActionResult:
         """Change a pipeline's name and/or description. Never retried."""
-        return await self.action(
-            "update", "pipeline", pipeline_id, settings=_edit_settings(name, description)
-        )
+        settings = edit_settings(name, description)
+        return await self.action("update", "pipeline", pipeline_id, settings=settings)
 
-    async def create_pipeline(self, settings: dict[str, Any]) -> ActionResult:
-        """Create a pipeline from ``settings`` through the actions endpoint. Never retried."""
-        return await self.action("create", "pipeline", settings=settings)
+    async def _create(self, document: dict[str, Any], action: str) -> Pipeline:
+        what = "clone" if action == "clone" else "pipeline"
+        mutation = Mutation(action, (), f"created the {what}")
+        answer = await self._transport.send(
+            "POST", "/api/v2/pipeline/create", body=document, mutation=mutation
+        )
+        try:
+            body = decode_object(answer.content, self.host)
+        except InvalidResponseError:
+            raise mutation.unknown(self.host, "its answer could not be read") from None
+        created = created_pipeline(body)
+        if created is not None:
+            return created
+        status = body.get("status")
+        if isinstance(status, str) and status.lower() == "failed":
+            message = body.get("message")
+            why = one_line(self._redact(message)) if isinstance(message, str) else ""
+            raise ApiError(
+                f"{self.host} did not create the {what}" + (f": {why}" if why else ""),
+                status_code=answer.status_code,
+            )
+        raise mutation.unknown(self.host, "its answer held no readable pipeline")
+
+    async def create_pipeline(self, document: dict[str, Any]) -> Pipeline:
+        """Create a pipeline through ``POST /api/v2/pipeline/create``; the new document.
+
+        ``document`` is ``{"name", "description", "active", "type", "workflow"}`` (steps as an
+        array or a ``workflow.plan``). Never retried; an answer that cannot be read raises
+        :class:`OutcomeUnknownError` (it may have been created).
+        """
+        if not isinstance(document, dict):
+            raise RequestRefusedError("a new pipeline is a document (an object)")
+        name = document.get("name")
+        if not isinstance(name, str) or not name.strip():
+            raise RequestRefusedError("a new pipeline needs a name")
+        return await self._create(document, "create")
 
     async def clone_pipeline(self, pipeline_id: str, new_name: str) -> Pipeline:
-        """Clone a pipeline by the documented recipe: fetch, drop ids and dates, rename, post."""
-        name = new_name.strip()
-        if not name:
-            raise RequestRefusedError("the clone needs a name")
+        """Clone a pipeline by the documented recipe: fetch, drop ids and dates, rename, create.
+
+        Never retried; an answer that cannot be read raises :class:`OutcomeUnknownError`.
+        """
+        clone_name(new_name)
         source = await self.get_pipeline(pipeline_id)
-        document = source.document()
-        for key in _CLONE_DROPPED:
-            document.pop(key, None)
-        document["name"] = name
-        response = await self._send("POST", "/api/v2/pipelines", json=document, mutating=True)
-        body = self._decode_answer(response, "clone")
-        created = body.get("data", body)
-        if isinstance(created, list) and created:
-            created = created[0]
-        try:
-            return Pipeline.model_validate(created)
-        except ValidationError:
-            raise InvalidResponseError(f"{self.host} did not send back the new pipeline") from None
+        return await self._create(clone_document(source, new_name), "clone")
 
     async def pipeline_logs(
         self, pipeline_id: str, *, run_count: int | None = None
-    ) -> list[ActivityEntry]:
+    ) -> Listing[ActivityEntry]:
         """A pipeline's activity log, newest first (one run's, when ``run_count`` is given)."""
         target = clean_ids([pipeline_id], "pipeline")[0]
         body: dict[str, Any] = {"pipelineId": target}
         if run_count is not None:
+            if isinstance(run_count, bool) or not isinstance(run_count, int):
+                raise RequestRefusedError("a run number is a whole number")
             body["runCount"] = run_count
-        response = await self._send("POST", "/api/v1/pipeline/logs", json=body, mutating=False)
-        entries, _ = self._decode_list(response, ActivityEntry, "logs")
-        return entries
+        answer = await self._transport.send("POST", "/api/v1/pipeline/logs", body=body)
+        page = decode_page(answer.content, ActivityEntry, "logs", self.host)
+        return Listing(page.items, skipped=page.skipped)
 
     # -- tasks ----------------------------------------------------------------------------
 
-    async def task_status(self, ids: Sequence[str]) -> list[Task]:
-        """The current documents of these tasks, in one request."""
-        return (await self.action("status", "task", list(ids))).tasks
+    async def task_status(self, ids: Sequence[str]) -> Listing[Task]:
+        """The current documents of these tasks, in one request (as :meth:`pipeline_status`)."""
+        result = await self._status("task", ids)
+        return Listing(result.tasks, skipped=result.skipped, complete=result.documents)
 
     async def run_tasks(self, ids: Sequence[str]) -> ActionResult:
         """Start each task (one request). Never retried."""
-        return await self.action("run", "task", list(ids))
+        return await self.action("run", "task", ids)
 
     async def stop_tasks(self, ids: Sequence[str]) -> ActionResult:
         """Stop each task (one request). Never retried."""
-        return await self.action("stop", "task", list(ids))
+        return await self.action("stop", "task", ids)
 
     async def create_task(self, settings: dict[str, Any]) -> ActionResult:
-        """Create a task from ``settings``. Never retried."""
+        """Create a task from ``settings`` (the ``create`` action). Never retried."""
         return await self.action("create", "task", settings=settings)
 
     async def update_task(
         self, task_id: str, *, name: str | None = None, description: str | None = None
     ) -> ActionResult:
         """Change a task's name and/or description. Never retried."""
-        return await self.action(
-            "update", "task", task_id, settings=_edit_settings(name, description)
-        )
-
-
-def _edit_settings(name: str | None, description: str | None) -> dict[str, Any]:
-    settings: dict[str, Any] = {}
-    if name is not None:
-        if not name.strip():
-            raise RequestRefusedError("the name cannot be blank")
-        settings["name"] = name.strip()
-    if description is not None:
-        settings["description"] = description
-    if not settings:
-        raise RequestRefusedError("nothing to update: give a name or a description")
-    return settings
+        settings = edit_settings(name, description)
+        return await self.action("update", "task", task_id, settings=settings)
 
 
 def is_transient(error: OpseraError) -> bool:
-    """True for failures that may pass by themselves (unreachable, timeouts, 429, 5xx)."""
+    """True for failures that may pass by themselves (unreachable, timeouts, 429, 5xx).
+
+    Never true of :class:`OutcomeUnknownError`: what may have been applied is not sent again.
+    """
     return isinstance(
         error, ConnectionFailedError | RequestTimeoutError | RateLimitedError | ServerError
     )

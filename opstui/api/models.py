@@ -11,7 +11,6 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
 from functools import cached_property
 from typing import Any, TypeVar
 
@@ -23,6 +22,17 @@ from pydantic import (
     ValidatorFunctionWrapHandler,
     field_validator,
     model_validator,
+)
+
+from opstui.api.workflow import (
+    PipelineStatus,
+    Step,
+    TaskStatus,
+    as_dict,
+    as_str,
+    current_step_id,
+    derive_status,
+    plan_of,
 )
 
 __all__ = [
@@ -40,46 +50,10 @@ __all__ = [
     "is_valid_id",
 ]
 
-APPROVAL_TOOLS = frozenset({"approval", "user-action"})
-_APPROVER_KEYS = ("name", "email", "user", "username", "_id")
-
-
-class PipelineStatus(StrEnum):
-    """A pipeline's status, derived as Opsera's portal derives it."""
-
-    AWAITING_APPROVAL = "awaiting approval"
-    RUNNING = "running"
-    PAUSED = "paused"
-    FAILED = "failed"
-    SUCCESS = "success"
-    STOPPED = "stopped"
-    IDLE = "idle"
-    """Never ran: no last step at all."""
-    UNKNOWN = "unknown"
-    """The workflow is missing or malformed."""
-
-
-TaskStatus = PipelineStatus
-"""Tasks carry the same state words as pipelines (never ``awaiting approval``)."""
-
 
 def is_valid_id(value: str) -> bool:
     """An id a person can read and type: printable, no spaces (Opsera's are 24 hex digits)."""
     return bool(value) and value.isprintable() and not any(ch.isspace() for ch in value)
-
-
-def _as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _as_str(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool | int | float):
-        return str(value)
-    return ""
 
 
 def _as_int(value: Any) -> int | None:
@@ -133,101 +107,8 @@ def _tags(value: Any) -> list[Tag]:
         if isinstance(item, str):
             tags.append(Tag(value=item))
         elif isinstance(item, dict):
-            tags.append(Tag(type=_as_str(item.get("type")), value=_as_str(item.get("value"))))
+            tags.append(Tag(type=as_str(item.get("type")), value=as_str(item.get("value"))))
     return tags
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One step of a pipeline's plan."""
-
-    id: str
-    name: str
-    tool_identifier: str
-    active: bool = True
-    configuration: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def is_gate(self) -> bool:
-        """True for an approval gate (``approval`` or ``user-action``)."""
-        return self.tool_identifier in APPROVAL_TOOLS
-
-    @property
-    def approvers(self) -> list[str]:
-        """Who may approve this gate, whatever the shape the server used.
-
-        ``approvers`` may be one string, a list of strings, or a list of objects naming a person
-        by ``name``, ``email``, ``user``, ``username`` or ``_id`` (the first that is set). Anything
-        else (numbers, nested lists) is left out. Raw text: clean it where it is shown.
-        """
-        raw = self.configuration.get("approvers")
-        items = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
-        names: list[str] = []
-        for item in items:
-            if isinstance(item, dict):
-                item = next(
-                    (
-                        value
-                        for key in _APPROVER_KEYS
-                        if isinstance(value := item.get(key), str) and value.strip()
-                    ),
-                    None,
-                )
-            if isinstance(item, str) and item.strip():
-                names.append(item.strip())
-        return names
-
-    @property
-    def message(self) -> str:
-        """What the gate asks (its configuration's ``message``), raw; '' if none."""
-        message = self.configuration.get("message")
-        return message if isinstance(message, str) else ""
-
-
-def _plan(workflow: dict[str, Any]) -> list[Step]:
-    plan = workflow.get("plan")
-    if not isinstance(plan, list):
-        return []
-    steps = []
-    for item in plan:
-        if not isinstance(item, dict):
-            continue
-        tool = _as_dict(item.get("tool"))
-        steps.append(
-            Step(
-                id=_as_str(item.get("_id")),
-                name=_as_str(item.get("name")),
-                tool_identifier=_as_str(tool.get("tool_identifier")),
-                active=item.get("active") is not False,
-                configuration=_as_dict(tool.get("configuration")),
-            )
-        )
-    return steps
-
-
-def derive_status(workflow: Any) -> PipelineStatus:
-    """Derive a pipeline's status from its ``workflow``, in the portal's order."""
-    if not isinstance(workflow, dict):
-        return PipelineStatus.UNKNOWN
-    last_step = workflow.get("last_step")
-    if last_step is None or last_step == {}:
-        return PipelineStatus.IDLE
-    if not isinstance(last_step, dict):
-        return PipelineStatus.UNKNOWN
-    running = _as_dict(last_step.get("running"))
-    if running.get("paused") is True:
-        step_id = running.get("step_id")
-        if any(step.id == step_id and step.is_gate for step in _plan(workflow)):
-            return PipelineStatus.AWAITING_APPROVAL
-    if _as_dict(last_step.get("success")).get("step_id"):
-        return PipelineStatus.SUCCESS
-    if _as_dict(last_step.get("failed")).get("step_id"):
-        return PipelineStatus.FAILED
-    if last_step.get("status") == "running":
-        return PipelineStatus.RUNNING
-    if last_step.get("status") == "stopped" and running.get("status") == "pending":
-        return PipelineStatus.PAUSED
-    return PipelineStatus.STOPPED
 
 
 class _Document(BaseModel):
@@ -268,7 +149,7 @@ class _Document(BaseModel):
     @field_validator("name", "description", "owner", "owner_name", "state", mode="before")
     @classmethod
     def _text(cls, value: Any) -> str:
-        return _as_str(value)
+        return as_str(value)
 
     @field_validator("active", mode="before")
     @classmethod
@@ -309,38 +190,28 @@ class Pipeline(_Document):
         if isinstance(value, str):
             return [value] if value else []
         if isinstance(value, list):
-            return [item for item in (_as_str(v) for v in value) if item]
+            return [item for item in (as_str(v) for v in value) if item]
         return []
 
     @cached_property
     def status(self) -> PipelineStatus:
-        """The status, derived as the portal derives it."""
-        return derive_status(self.workflow)
+        """The status, as the portal shows it (its ``state`` word, or derived; gates first)."""
+        return derive_status(self.workflow, self.state)
 
     @cached_property
     def plan(self) -> list[Step]:
         """The plan's steps, in order."""
-        return _plan(_as_dict(self.workflow))
+        return plan_of(self.workflow)
 
     @property
     def run_count(self) -> int:
         """How many runs the pipeline has had (0 if it never ran or the server did not say)."""
-        return _as_int(_as_dict(self.workflow).get("run_count")) or 0
-
-    @property
-    def _last_step(self) -> dict[str, Any]:
-        return _as_dict(_as_dict(self.workflow).get("last_step"))
+        return _as_int(as_dict(self.workflow).get("run_count")) or 0
 
     @cached_property
     def current_step_index(self) -> int | None:
-        """Index in :attr:`plan` of the step the run is at, failed at or succeeded at."""
-        last = self._last_step
-        if self.status is PipelineStatus.SUCCESS:
-            step_id = _as_dict(last.get("success")).get("step_id")
-        elif self.status is PipelineStatus.FAILED:
-            step_id = _as_dict(last.get("failed")).get("step_id")
-        else:
-            step_id = _as_dict(last.get("running")).get("step_id")
+        """Index in :attr:`plan` of the step the portal highlights (at, failed at, ended at)."""
+        step_id = current_step_id(self.workflow, self.status)
         if not step_id:
             return None
         for index, step in enumerate(self.plan):
@@ -365,12 +236,12 @@ class Pipeline(_Document):
     @property
     def last_run_status(self) -> str:
         """The last run's status word, as sent (``success``, ``failed``, ...)."""
-        return _as_str(_as_dict(_as_dict(self.workflow).get("last_run")).get("status"))
+        return as_str(as_dict(as_dict(self.workflow).get("last_run")).get("status"))
 
     @property
     def last_run_completed(self) -> datetime | None:
         """When the last run finished, if the server said."""
-        return parse_time(_as_dict(_as_dict(self.workflow).get("last_run")).get("completed"))
+        return parse_time(as_dict(as_dict(self.workflow).get("last_run")).get("completed"))
 
     @property
     def gate(self) -> Step | None:
@@ -396,8 +267,8 @@ class Task(_Document):
     @classmethod
     def _type(cls, value: Any) -> str:
         if isinstance(value, list):
-            return ", ".join(_as_str(v) for v in value if _as_str(v))
-        return _as_str(value)
+            return ", ".join(as_str(v) for v in value if as_str(v))
+        return as_str(value)
 
     @field_validator("run_count", mode="before")
     @classmethod
@@ -416,12 +287,12 @@ class Task(_Document):
     @property
     def last_run_status(self) -> str:
         """The last run's status word, as sent."""
-        return _as_str(_as_dict(self.last_run).get("status"))
+        return as_str(as_dict(self.last_run).get("status"))
 
     @property
     def last_run_completed(self) -> datetime | None:
         """When the last run finished, if the server said."""
-        return parse_time(_as_dict(self.last_run).get("completed"))
+        return parse_time(as_dict(self.last_run).get("completed"))
 
 
 class ActivityEntry(BaseModel):
@@ -443,7 +314,7 @@ class ActivityEntry(BaseModel):
     )
     @classmethod
     def _text(cls, value: Any) -> str:
-        return _as_str(value)
+        return as_str(value)
 
     @field_validator("run_count", mode="before")
     @classmethod
@@ -512,6 +383,10 @@ class ActionResult:
     outcomes: list[ActionOutcome]
     pipelines: list[Pipeline] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
+    documents: bool = False
+    """True when the answer carried documents (``data``); the bare v1 shape carries none."""
+    skipped: int = 0
+    """Documents in the answer that could not be read (left out one by one)."""
 
     @property
     def ok(self) -> bool:

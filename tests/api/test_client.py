@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from opstui.sim.server import SimServer
 from tests.conftest import TOKEN
 
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0)
+CREATE = "/api/v2/pipeline/create"
 
 
 @pytest.fixture
@@ -151,20 +153,51 @@ async def test_update_sends_one_id_as_a_string(
         assert task.name == "renamed"
 
 
-@pytest.mark.parametrize("kind", ["pipeline", "task"])
-async def test_create_sends_settings_and_no_target(
-    client: OpseraClient, sim: SimServer, kind: str
+async def test_create_task_sends_settings_and_no_target(
+    client: OpseraClient, sim: SimServer
 ) -> None:
-    settings = {"name": f"brand-new-{kind}", "description": "made by a test"}
-    if kind == "pipeline":
-        result = await client.create_pipeline(settings)
-        assert [p.name for p in result.pipelines] == [settings["name"]]
-    else:
-        result = await client.create_task(settings)
-        assert [t.name for t in result.tasks] == [settings["name"]]
+    settings = {"name": "brand-new-task", "description": "made by a test"}
+    result = await client.create_task(settings)
+    assert [t.name for t in result.tasks] == [settings["name"]]
     assert actions_sent(sim) == [
-        {"action": "create", "type": kind, "version": 1, "settings": settings}
+        {"action": "create", "type": "task", "version": 1, "settings": settings}
     ]
+
+
+def create_answer(document: dict[str, Any], shape: str) -> bytes:
+    """The create answer of a real tenant (``data.pipeline``), or the document as ``data``."""
+    if shape == "recorded":
+        body: dict[str, Any] = {
+            "status": "success",
+            "data": {"pipelineId": document["_id"], "pipeline": document},
+            "metadata": {"took": 12},
+        }
+    else:
+        body = {"status": "success", "data": document}
+    return json.dumps(body).encode()
+
+
+# Until the simulator serves POST /api/v2/pipeline/create, the answer is a raw response: what the
+# client sends is checked in the simulator's request log, what it reads from the raw answer.
+@pytest.mark.parametrize("shape", ["recorded", "data"])
+async def test_create_posts_the_document_to_pipeline_create(
+    client: OpseraClient, sim: SimServer, shape: str
+) -> None:
+    document = {
+        "name": "brand-new",
+        "description": "made by a test",
+        "active": True,
+        "type": ["sdlc"],
+        "workflow": [{"_id": "c" * 24, "name": "Build", "tool": {"tool_identifier": "jenkins"}}],
+    }
+    answer = {**document, "_id": "d" * 24, "workflow": {"plan": document["workflow"]}}
+    sim.add_fault("POST", CREATE, status=200, body=create_answer(answer, shape))
+    created = await client.create_pipeline(document)
+    assert created.id == "d" * 24
+    assert created.name == "brand-new"
+    assert [s.name for s in created.plan] == ["Build"]
+    assert [r.body for r in sim.requests] == [document]
+    assert [r.path for r in sim.requests] == [CREATE]
 
 
 async def test_status_of_many_pipelines_is_one_request(
@@ -247,21 +280,25 @@ async def test_clone_follows_the_documented_recipe_and_keeps_unknown_fields(
         "x_custom": {"keep": ["me", 1]},
         "workflow": {"plan": model["workflow"]["plan"], "x_flag": True},
     }
-    [source] = (await client.create_pipeline(settings)).pipelines
-    clone = await client.clone_pipeline(source.id, "  the clone ")
+    source = sim.world.create_pipeline(settings)
+    made = {**source, "_id": "e" * 24, "name": "the clone"}
+    sim.add_fault("POST", CREATE, status=200, body=create_answer(made, "recorded"))
+    sim.requests.clear()
+    clone = await client.clone_pipeline(source["_id"], "  the clone ")
     assert clone.name == "the clone"
-    assert clone.id != source.id
-    posted = next(
-        r.body for r in sim.requests if r.method == "POST" and r.path == "/api/v2/pipelines"
-    )
-    assert "_id" not in posted and "createdAt" not in posted and "updatedAt" not in posted
-    assert posted["name"] == "the clone"
-    assert posted["x_custom"] == {"keep": ["me", 1]}
-    assert posted["workflow"]["x_flag"] is True
-    assert [s["_id"] for s in posted["workflow"]["plan"]] == [s.id for s in source.plan]
-    fetched = await client.get_pipeline(clone.id)
-    assert fetched.document()["x_custom"] == {"keep": ["me", 1]}
-    assert fetched.description == "the original"
+    assert clone.id == "e" * 24
+    fetch, posted = sim.requests
+    assert fetch.body["action"] == "status" and fetch.body["target"] == [source["_id"]]
+    assert posted.path == CREATE
+    assert "_id" not in posted.body and "createdAt" not in posted.body
+    assert "updatedAt" not in posted.body
+    assert posted.body["name"] == "the clone"
+    assert posted.body["x_custom"] == {"keep": ["me", 1]}
+    assert posted.body["description"] == "the original"
+    assert posted.body["workflow"]["x_flag"] is True
+    assert [s["_id"] for s in posted.body["workflow"]["plan"]] == [
+        s["_id"] for s in source["workflow"]["plan"]
+    ]
 
 
 async def test_activity_log_newest_first_and_per_run(client: OpseraClient, sim: SimServer) -> None:

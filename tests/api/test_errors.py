@@ -17,6 +17,7 @@ from opstui.api import (
     NotFoundError,
     OpseraClient,
     OpseraError,
+    OutcomeUnknownError,
     PermissionDeniedError,
     PipelineStatus,
     RateLimitedError,
@@ -226,19 +227,31 @@ async def test_records_without_an_id_are_skipped_not_fatal(
         status=200,
         body=b'{"data": [{"name": "no id"}, {"_id": "ok1", "name": "fine"}, 7]}',
     )
-    [only] = await client.list_pipelines()
+    listing = await client.list_pipelines()
+    [only] = listing
     assert only.id == "ok1"
     assert only.status is PipelineStatus.UNKNOWN
+    assert listing.skipped == 2
 
 
-async def test_an_action_answer_that_is_not_an_object_is_invalid(
+async def test_an_action_answer_that_is_not_an_object_is_an_unknown_outcome(
     client: OpseraClient, sim: SimServer
 ) -> None:
     pipeline_id = await idle_pipeline_id(client)
     sim.add_fault("POST", ACTIONS, status=200, body=b"[1, 2, 3]")
-    with pytest.raises(InvalidResponseError):
+    with pytest.raises(OutcomeUnknownError) as caught:
         await client.run_pipelines([pipeline_id])
+    assert caught.value.action == "run"
+    assert caught.value.targets == (pipeline_id,)
     assert sent(sim, "POST", ACTIONS) == 1
+
+
+async def test_a_status_answer_that_is_not_an_object_is_invalid(
+    client: OpseraClient, sim: SimServer
+) -> None:
+    sim.add_fault("POST", ACTIONS, status=200, body=b"[1, 2, 3]")
+    with pytest.raises(InvalidResponseError):
+        await client.pipeline_status(["5fd56d90979ee048ee660624"])
 
 
 async def test_an_empty_200_to_an_action_is_reported_as_accepted(
@@ -271,10 +284,24 @@ async def test_timeout_on_an_action_says_it_may_have_been_applied(sim: SimServer
     async with OpseraClient(sim.base_url, TOKEN, timeout=0.3) as client:
         pipeline_id = await idle_pipeline_id(client)
         sim.add_fault("POST", ACTIONS, status=200, body=b"{}", delay=1.0)
-        with pytest.raises(RequestTimeoutError) as caught:
+        with pytest.raises(OutcomeUnknownError) as caught:
             await client.run_pipelines([pipeline_id])
-    assert "may have been applied" in caught.value.message
+    assert caught.value.title == "Outcome unknown"
+    assert "may have applied the run (no answer within 0.3 s)" in caught.value.message
+    assert "check its status before trying again" in caught.value.message
     assert sent(sim, "POST", ACTIONS) == 1
+
+
+async def test_timeout_on_a_read_is_a_timeout_and_retried(
+    sim: SimServer, sleeps: RecordedSleep
+) -> None:
+    sim.add_fault("GET", LIST, status=200, body=b"{}", delay=1.0, times=3)
+    async with OpseraClient(sim.base_url, TOKEN, timeout=0.3, sleep=sleeps) as client:
+        with pytest.raises(RequestTimeoutError):
+            await client.list_pipelines(page_size=50)
+        assert len(await client.list_pipelines()) == 40
+    assert sent(sim, "GET", LIST) == 4, "three tries, then one more read"
+    assert len(sleeps.delays) == 2
 
 
 async def test_a_server_that_echoes_the_token_does_not_leak_it(
@@ -343,7 +370,7 @@ async def test_an_unreadable_answer_to_an_action_says_it_may_have_been_applied(
 ) -> None:
     pipeline_id = await idle_pipeline_id(client)
     sim.add_fault("POST", ACTIONS, status=200, body=b"<html>ok</html>")
-    with pytest.raises(InvalidResponseError, match="may have been applied"):
+    with pytest.raises(OutcomeUnknownError, match="may have applied the run"):
         await client.run_pipelines([pipeline_id])
     assert sent(sim, "POST", ACTIONS) == 1
 

@@ -173,3 +173,74 @@ def test_rules_follow_the_derived_status(action: str, last_step: Any, allowed: b
 def test_inactive_pipeline_cannot_run() -> None:
     pipeline = Pipeline.model_validate({"_id": "x", "active": False, "workflow": workflow({})})
     assert why_not("run", pipeline) == "is inactive"
+
+
+# -- the contract as Opsera's portal shows it today ----------------------------------------
+
+GATED = {"status": "stopped", "running": {"step_id": GATE, "paused": True}}
+
+
+@pytest.mark.parametrize(
+    ("state", "last_step", "expected"),
+    [
+        # the document's own word, when it is one of the four the portal shows as they are
+        ("running", {"status": "stopped", "success": {"step_id": GATE}}, "running"),
+        ("failed", {"status": "stopped", "success": {"step_id": GATE}}, "failed"),
+        ("success", {"status": "running", "running": {"step_id": BUILD}}, "success"),
+        ("paused", {}, "paused"),
+        # any other word, or none, is derived from last_step
+        ("stopped", {"status": "stopped", "failed": {"step_id": BUILD}}, "failed"),
+        ("weird", {"status": "running", "running": {"step_id": BUILD}}, "running"),
+        (None, {"status": "stopped", "success": {"step_id": GATE}}, "success"),
+        # stopped with running.paused true is paused too, not only with a pending step
+        ("stopped", {"status": "stopped", "running": {"step_id": BUILD, "paused": True}}, "paused"),
+        # awaiting approval comes first of all: over state, and whatever last_step.status says
+        ("running", GATED, "awaiting approval"),
+        ("failed", {**GATED, "status": "running"}, "awaiting approval"),
+        (None, {"running": {"step_id": GATE, "paused": 1}}, "awaiting approval"),
+    ],
+)
+def test_the_state_word_then_the_last_step(state: Any, last_step: Any, expected: str) -> None:
+    assert derive_status(workflow(last_step), state) == PipelineStatus(expected)
+    doc = {"_id": "x", "state": state, "workflow": workflow(last_step)}
+    assert Pipeline.model_validate(doc).status == PipelineStatus(expected)
+
+
+def test_a_state_word_is_the_word_even_without_a_workflow() -> None:
+    assert Pipeline.model_validate({"_id": "x", "state": "failed"}).status is PipelineStatus.FAILED
+    assert (
+        Pipeline.model_validate({"_id": "x", "state": "stopped"}).status is PipelineStatus.UNKNOWN
+    )
+
+
+def test_servicenow_steps_are_gates() -> None:
+    plan = [{"_id": GATE, "name": "Change ticket", "tool": {"tool_identifier": "servicenow"}}]
+    doc = workflow({"status": "running", "running": {"step_id": GATE, "paused": True}}, plan)
+    pipeline = Pipeline.model_validate({"_id": "x", "state": "running", "workflow": doc})
+    assert pipeline.status is PipelineStatus.AWAITING_APPROVAL
+    assert pipeline.gate is not None and pipeline.gate.name == "Change ticket"
+    assert pipeline.plan[0].is_gate
+
+
+@pytest.mark.parametrize(
+    ("state", "last_step", "step"),
+    [
+        ("running", {"status": "running", "running": {"step_id": BUILD}}, "1/2 Build"),
+        (None, GATED, "2/2 Approve release"),
+        (
+            "paused",
+            {"status": "stopped", "running": {"step_id": BUILD, "paused": True}},
+            "1/2 Build",
+        ),
+        # after a failure the failed step, even when the running marker still points elsewhere
+        ("failed", {"running": {"step_id": GATE}, "failed": {"step_id": BUILD}}, "1/2 Build"),
+        (None, {"status": "stopped", "success": {"step_id": GATE}}, "2/2 Approve release"),
+        ("failed", {"status": "stopped", "success": {"step_id": GATE}}, ""),
+        (None, {}, ""),
+    ],
+)
+def test_the_current_step_is_the_one_the_portal_highlights(
+    state: Any, last_step: Any, step: str
+) -> None:
+    doc = {"_id": "x", "state": state, "workflow": workflow(last_step)}
+    assert Pipeline.model_validate(doc).step_text == step
