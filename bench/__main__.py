@@ -35,6 +35,7 @@ from typing import Any
 import httpx
 
 from opstui.api import OpseraClient, Pipeline
+from opstui.api.decoding import decode_page
 from opstui.config import Secret, Settings
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
@@ -193,7 +194,7 @@ def decode(count: int) -> None:
     response = httpx.Response(200, content=body)
 
     def once() -> list[Pipeline]:
-        pipelines, _ = client._decode_list(response, Pipeline, "pipelines")
+        pipelines = decode_page(response.content, Pipeline, "pipelines", client.host).items
         for pipeline in pipelines:
             _ = pipeline.status  # derived once per document, as the table does
         return pipelines

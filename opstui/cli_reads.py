@@ -117,10 +117,9 @@ async def cmd_list(args: argparse.Namespace, settings: Settings, out: Output) ->
     """``opstui list``: pipelines, filtered by the server and then by derived ``--state``."""
     states = parse_states(args.state)
     async with connect(settings) as client:
-        pipelines = await client.list_pipelines(**list_filters(args))
-    warn_unread(out, unread(pipelines), "pipeline")
-    if states:
-        pipelines = [p for p in pipelines if p.status in states]
+        listed = await client.list_pipelines(**list_filters(args))
+    warn_unread(out, unread(listed), "pipeline")
+    pipelines = [p for p in listed if p.status in states] if states else list(listed)
     if args.json:
         out.json_document([pipeline_json(p) for p in pipelines])
         return 0

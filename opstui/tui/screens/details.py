@@ -444,6 +444,7 @@ class DetailsScreen(ExplainingScreen):
     async def _poll(self) -> None:
         """One poll: the pipeline's status, then its log; re-arms the timer when done."""
         pipeline_id = self.pipeline.id
+        found: Sequence[Pipeline]
         try:
             found = await self.client.pipeline_status([pipeline_id])
         except NotFoundError:
