@@ -12,8 +12,10 @@ The seams: :mod:`~opstui.api.transport` (HTTP and its failures), :mod:`~opstui.a
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing, suppress
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self, Unpack
 
@@ -59,6 +61,7 @@ from opstui.api.listing import (
 )
 from opstui.api.models import ActionResult, ActivityEntry, Listing, Pipeline, Task
 from opstui.api.text import one_line
+from opstui.api.trace import TraceError, TracingTransport
 from opstui.api.transport import BearerAuth, Mutation, RetryPolicy, Transport
 
 __all__ = [
@@ -95,6 +98,8 @@ class OpseraClient:
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        verify: bool | str = True,
+        trace: Path | None = None,
     ) -> None:
         try:
             url = httpx.URL(base_url.strip())
@@ -108,11 +113,18 @@ class OpseraClient:
         self.base_url = str(url).rstrip("/")
         self.host = url.host if url.port is None else f"{url.host}:{url.port}"
         self.timeout = timeout
-        self.retry = retry or RetryPolicy()
+        policy = retry or RetryPolicy()
         self.status_documents: bool | None = None
         """Whether this server's ``status`` answers carry documents: None until one is read,
         False from the first that had none (the v1 shape) on. A status answer without documents
         says nothing about absence: :meth:`get_pipeline` then reads the list instead."""
+        if transport is None:
+            transport = httpx.AsyncHTTPTransport(verify=_tls(verify))
+        if trace is not None:
+            try:
+                transport = TracingTransport(transport, trace, secrets=[self._token])
+            except TraceError as exc:
+                raise RequestRefusedError(str(exc)) from None
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             auth=BearerAuth(self._token),
@@ -125,13 +137,22 @@ class OpseraClient:
             self._http,
             host=self.host,
             timeout=timeout,
-            retry=self.retry,
+            retry=policy,
             sleep=sleep,
             redact=self._redact,
         )
 
     def __repr__(self) -> str:
         return f"OpseraClient({self.base_url!r})"
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """How reads are retried (mutations never are); may be changed at any time."""
+        return self._transport.retry
+
+    @retry.setter
+    def retry(self, policy: RetryPolicy) -> None:
+        self._transport.retry = policy
 
     async def __aenter__(self) -> Self:
         return self
@@ -407,3 +428,13 @@ def is_transient(error: OpseraError) -> bool:
     return isinstance(
         error, ConnectionFailedError | RequestTimeoutError | RateLimitedError | ServerError
     )
+
+
+def _tls(verify: bool | str) -> bool | ssl.SSLContext:
+    """What httpx verifies with: off, the system's defaults, or a private CA bundle's context."""
+    if isinstance(verify, str):
+        try:
+            return ssl.create_default_context(cafile=verify)
+        except (OSError, ssl.SSLError) as exc:
+            raise RequestRefusedError(f"cannot use the CA bundle {verify}: {exc}") from None
+    return verify

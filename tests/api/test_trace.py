@@ -97,3 +97,18 @@ async def test_a_failed_connection_is_recorded_with_its_error(tmp_path: Path) ->
             await client.list_pipelines()
     recorded = lines(path)
     assert recorded and all("ConnectError" in str(line["error"]) for line in recorded)
+
+
+async def test_the_client_traces_when_asked_and_refuses_a_bad_ca_bundle(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    path = tmp_path / "client.jsonl"
+    async with OpseraClient(sim.base_url, TOKEN, trace=path) as client:
+        await client.list_pipelines()
+    assert lines(path) and TOKEN not in path.read_text()
+    with pytest.raises(OpseraError, match="CA bundle"):
+        OpseraClient(sim.base_url, TOKEN, verify=str(tmp_path / "missing.pem"))
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(OpseraError, match="cannot write the trace"):
+        OpseraClient(sim.base_url, TOKEN, trace=blocker / "trace.jsonl")
