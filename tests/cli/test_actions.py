@@ -254,7 +254,7 @@ def test_clone(connected: SimServer, cli: Cli, isolated_user: Path) -> None:
     result = cli("clone", source, "--name", "copy-of-it")
     assert result.code == 0, result.err
     creates = [
-        r for r in connected.requests if r.path == "/api/v2/pipelines" and r.method == "POST"
+        r for r in connected.requests if r.path == "/api/v2/pipeline/create" and r.method == "POST"
     ]
     assert len(creates) == 1
     created = creates[0].body
