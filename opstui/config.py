@@ -39,6 +39,7 @@ __all__ = [
     "Settings",
     "audit_log_path",
     "config_path",
+    "crash_dir_path",
     "load_settings",
 ]
 
@@ -102,6 +103,8 @@ class Settings:
     """Where every action taken is recorded, one JSON line each."""
     token_env: str | None = None
     """The environment variable the token is read from, when not ``OPSTUI_TOKEN``."""
+    crash_dir: Path = field(default_factory=lambda: crash_dir_path())
+    """Where the app writes a crash report (no token, no local variables) if a bug ends it."""
 
     @property
     def server_label(self) -> str:
@@ -142,6 +145,11 @@ def audit_log_path(env: Mapping[str, str] | None = None) -> Path:
     if env.get("OPSTUI_AUDIT_LOG"):
         return Path(env["OPSTUI_AUDIT_LOG"]).expanduser()
     return platformdirs.user_state_path(APP_NAME) / "audit.log"
+
+
+def crash_dir_path() -> Path:
+    """Where crash reports go: ``crashes`` in the platform's user state dir, beside the audit log."""
+    return platformdirs.user_state_path(APP_NAME) / "crashes"
 
 
 def _read_file(path: Path, required: bool) -> dict[str, Any]:
