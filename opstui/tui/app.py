@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
+from rich.console import RenderableType
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -120,6 +121,7 @@ class OpstuiApp(App[None]):
         self._poll_timer: Timer | None = None
         self._asking = False
         self._crash: BaseException | None = None
+        self._crash_summary: RenderableType | None = None
         self._signals: list[tuple[int, Any]] = []
 
     def now(self) -> datetime:
@@ -190,8 +192,15 @@ class OpstuiApp(App[None]):
         self.bell()
         error = self._crash or RuntimeError("unknown error")
         path, report = write_crash_report(error, self.settings.crash_dir, self._redact)
-        self._exit_renderables.append(crash_summary(error, path, report, self._redact))
+        self._crash_summary = crash_summary(error, path, report, self._redact)
         self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        super()._print_error_renderables()
+        if self._crash_summary is not None:
+            # Not wrapped by Rich (the terminal wraps), so the report's path copies whole.
+            self.error_console.print(self._crash_summary, soft_wrap=True)
+            self._crash_summary = None
 
     def _redact(self, text: str) -> str:
         """``text`` without the token (it reaches a crash report only as ``***``)."""

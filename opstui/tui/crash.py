@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from rich.console import Group, RenderableType
 from rich.text import Text
 
 from opstui import __version__
@@ -71,16 +72,20 @@ def _prune(directory: Path) -> None:
         return
 
 
-def crash_summary(error: BaseException, path: Path | None, report: str, redact: Redact) -> Text:
+def crash_summary(
+    error: BaseException, path: Path | None, report: str, redact: Redact
+) -> RenderableType:
     """What the terminal shows after the crash: the error in one line and where the report is."""
     what = one_line(redact(f"{type(error).__name__}: {error}"), 300)
-    text = Text(f"opstui stopped because of a bug: {what}\n")
-    if path is not None:
-        text.append(
-            f"The full report is in {path}\n"
-            "Please attach that file to a bug report: it holds no token and no local variables.\n"
+    heading = Text(f"opstui stopped because of a bug: {what}")
+    if path is None:
+        lines = "\n".join(safe_text(line) for line in report.splitlines())
+        return Group(
+            heading, Text("The report could not be written to a file; here it is:\n"), Text(lines)
         )
-    else:
-        text.append("The report could not be written to a file; here it is:\n\n")
-        text.append("\n".join(safe_text(line) for line in report.splitlines()))
-    return text
+    return Group(
+        heading,
+        Text("The full report is in"),
+        Text(f"  {path}"),
+        Text("Please attach that file to a bug report: it holds no token and no local variables."),
+    )

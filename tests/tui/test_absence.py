@@ -88,6 +88,28 @@ async def test_a_v1_status_answer_after_an_action_removes_no_row(
         assert entry["action"] == "run" and entry["outcomes"][0]["ok"] is True
 
 
+async def test_a_404_for_the_rows_of_an_action_removes_that_row(
+    make_app: MakeApp, sim: SimServer, audit_path: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        target = first_with(app, PipelineStatus.SUCCESS)
+        await highlight(pilot, target)
+        sim.requests.clear()
+
+        def deleted_meanwhile(done: Performed) -> None:  # before the rows are read again
+            sim.world.delete_pipelines([target.id])
+
+        app.action_done.subscribe(app, deleted_meanwhile, immediate=True)
+        await pilot.press("r", "y")
+        await settle(pilot)
+        assert status_reads(sim) == [[target.id], [target.id]]
+        assert target.id not in app.store.pipelines and target.id not in table_of(app).row_ids
+        (entry,) = audit_lines(audit_path)
+        assert entry["action"] == "run"
+
+
 async def test_a_list_without_a_pipeline_keeps_its_row_and_mark_until_a_complete_list(
     make_app: MakeApp, sim: SimServer, audit_path: Path
 ) -> None:
