@@ -29,7 +29,7 @@ from opstui.api import (
     Task,
 )
 from opstui.api.rules import why_not
-from opstui.audit import AuditEntry, AuditError, AuditLog, AuditOutcome, AuditTarget
+from opstui.audit import AuditLog, AuditTarget
 from opstui.tui.dialogs import (
     CloneDialog,
     ConfirmDialog,
@@ -38,8 +38,9 @@ from opstui.tui.dialogs import (
     RejectDialog,
     Target,
 )
+from opstui.tui.flights import CLOSED, Flights, InFlight
 from opstui.tui.format import safe_text
-from opstui.tui.outcomes import VERBS, Severity, listed, result_message, unknown_message, verdict
+from opstui.tui.outcomes import VERBS, Severity, recheck, result_message, unknown_message
 
 __all__ = ["CLOSED", "RECHECKED", "VERBS", "ActionRunner", "InFlight", "Performed"]
 
@@ -49,9 +50,6 @@ RECHECKED = frozenset({"run", "stop", "reset", "approve", "reject"})
 """Actions whose targets are re-checked through the server right before sending."""
 
 DANGEROUS = frozenset({"stop", "reset", "reject", "delete"})
-
-CLOSED = "the app was closed before the server answered"
-"""Why an action's outcome is unknown when the app ends while it is on its way."""
 
 
 @dataclass(frozen=True)
@@ -71,21 +69,6 @@ class Performed:
     outcome: their marks stay, so that they can be retried."""
     unknown: list[str] = field(default_factory=list)
     """Ids whose outcome is unknown (they may have been applied)."""
-
-
-@dataclass
-class InFlight:
-    """An action confirmed by the user and not yet audited: what an early exit must record."""
-
-    action: str
-    kind: Kind
-    targets: list[AuditTarget]
-    reason: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    sent: bool = False
-    """True once the request may have left: from then on, its outcome may be applied."""
-    recorded: bool = False
-    """True once its audit line is written (never twice)."""
 
 
 def _name(item: Pipeline | Task) -> str:
@@ -138,28 +121,23 @@ class ActionRunner:
     def __init__(self, app: App[Any], client: OpseraClient, audit: AuditLog, server: str) -> None:
         self.app = app
         self.client = client
-        self.audit = audit
-        self.server = server
+        self.flights = Flights(
+            audit, server, warn=lambda text: self._notify(text, severity="error")
+        )
         self._in_flight: set[str] = set()
         """Ids with an action on its way: a second one for them is refused until it is done."""
-        self._flights: list[InFlight] = []
 
     @property
     def in_flight(self) -> list[InFlight]:
         """The actions confirmed and not yet audited, oldest first."""
-        return [flight for flight in self._flights if not flight.recorded]
+        return self.flights.in_flight
 
     def abandon(self, why: str = CLOSED) -> int:
         """Audit every action that was sent and is still unanswered, as unknown; return how many.
 
         Called when the app ends (quit anyway, SIGTERM): the server may have applied them.
         """
-        count = 0
-        for flight in self.in_flight:
-            if flight.sent:
-                self._write_unknown(flight, why, notify=False)
-                count += 1
-        return count
+        return self.flights.abandon(why)
 
     def _notify(self, message: str, *, severity: Severity = "information") -> None:
         self.app.notify(
@@ -218,19 +196,20 @@ class ActionRunner:
             self._notify("Not sent: an action for it is already on its way.", severity="warning")
             return done
         self._in_flight |= claimed
-        flight = InFlight(
-            action,
-            kind,
-            [AuditTarget(item.id, safe_text(item.name, 200)) for item in eligible],
-            reason=str(answer) if action == "reject" else None,
-            details=_details(action, answer),
+        flight = self.flights.begin(
+            InFlight(
+                action,
+                kind,
+                [AuditTarget(item.id, safe_text(item.name, 200)) for item in eligible],
+                reason=str(answer) if action == "reject" else None,
+                details=_details(action, answer),
+            )
         )
-        self._flights.append(flight)
         try:
             return await self._send_checked(flight, eligible, answer)
         finally:
             self._in_flight -= claimed
-            self._flights.remove(flight)
+            self.flights.end(flight)
 
     def _why_not(self, action: str, item: Pipeline | Task) -> str | None:
         if item.id in self._in_flight:
@@ -243,8 +222,7 @@ class ActionRunner:
         action, kind = flight.action, flight.kind
         if action in RECHECKED:
             eligible = await self._recheck(action, eligible, kind)
-            if not eligible:
-                flight.recorded = True  # nothing was sent: nothing to audit
+            if not eligible:  # nothing sent: nothing to audit
                 return Performed(action, kind)
             kept = {item.id for item in eligible}
             flight.targets = [target for target in flight.targets if target.id in kept]
@@ -253,25 +231,25 @@ class ActionRunner:
         try:
             result, created = await self._send(action, kind, eligible, answer)
         except asyncio.CancelledError:
-            self._write_unknown(flight, CLOSED, notify=False)  # the app is ending
+            self.flights.record_unknown(flight, CLOSED, warn=False)  # the app is ending
             raise
         except OutcomeUnknownError as error:
-            self._write_unknown(flight, error.message)
+            self.flights.record_unknown(flight, error.message)
             await self._settle_unknown(action, kind, eligible, answer, whole=True)
             return Performed(action, kind, ids, error=error, unknown=ids)
         except OpseraError as error:
             self._notify(f"{VERBS[action][0]} failed: {error.message}", severity="error")
-            self._write(flight, error=error.message)
+            self.flights.record(flight, error=error.message)
             return Performed(action, kind, ids, error=error)
         if created is not None:
             flight.details = _details(action, answer, created)
-            self._write(flight)
+            self.flights.record(flight)
             self._notify(
                 f"{VERBS[action][1]} {_name(eligible[0])} as {safe_text(created.name, 60)}."
             )
             return Performed(action, kind, ids, created=created, succeeded=ids)
         assert result is not None
-        self._write(flight, outcomes=result)
+        self.flights.record(flight, outcomes=result)
         names = {item.id: _name(item) for item in eligible}
         message = result_message(action, kind, names, result)
         if message is not None:
@@ -409,86 +387,5 @@ class ActionRunner:
         """
         names = [_name(item) for item in items]
         self._notify(unknown_message(action, kind, names, whole=whole), severity="warning")
-        if action == "clone":
-            await self._settle_clone(str(answer))
-            return
-        ids = [item.id for item in items]
-        try:
-            fresh = await self._status(kind, ids)
-        except NotFoundError:
-            fresh = Listing([], complete=True)  # a 404 for them: none exists any more
-        except OpseraError as error:
-            self._notify(
-                f"Could not re-check {listed(names)} ({error.message}): check before trying again.",
-                severity="warning",
-            )
-            return
-        if isinstance(fresh, Listing) and not fresh.complete:
-            self._notify(
-                f"Could not re-check {listed(names)}: the server's answer carried no status. "
-                "Check before trying again.",
-                severity="warning",
-            )
-            return
-        by_id = {item.id: item for item in fresh}
-        said = [verdict(action, item, by_id.get(item.id), answer) for item in items]
-        applied = all(ok for _, ok in said)
-        self._notify(
-            listed([text for text, _ in said]), severity="information" if applied else "warning"
-        )
-
-    async def _settle_clone(self, name: str) -> None:
-        try:
-            found = await self.client.list_pipelines(search=name)
-        except OpseraError as error:
-            self._notify(
-                f"Could not check whether {safe_text(name, 60)} was created ({error.message}).",
-                severity="warning",
-            )
-            return
-        if any(pipeline.name == name for pipeline in found):
-            self._notify(f"{safe_text(name, 60)} exists now: the clone was applied.")
-        else:
-            self._notify(
-                f"No pipeline is named {safe_text(name, 60)}: it seems not created.",
-                severity="warning",
-            )
-
-    # -- the audit line -------------------------------------------------------------------
-
-    def _write_unknown(self, flight: InFlight, message: str, *, notify: bool = True) -> None:
-        """The audit line of an action whose outcome nobody knows (the brief's convention)."""
-        outcomes = [AuditOutcome(t.id, False, "unknown", message) for t in flight.targets]
-        self._write(flight, outcomes=outcomes, error=f"outcome unknown: {message}", notify=notify)
-
-    def _write(
-        self,
-        flight: InFlight,
-        *,
-        outcomes: ActionResult | Sequence[AuditOutcome] = (),
-        error: str | None = None,
-        notify: bool = True,
-    ) -> None:
-        if flight.recorded:
-            return
-        flight.recorded = True
-        if isinstance(outcomes, ActionResult):
-            outcomes = [
-                AuditOutcome(o.target, o.ok, o.status, o.message) for o in outcomes.outcomes
-            ]
-        entry = AuditEntry(
-            action=flight.action,
-            type=flight.kind,
-            targets=flight.targets,
-            server=self.server,
-            source="tui",
-            outcomes=outcomes,
-            reason=flight.reason,
-            error=error,
-            details=flight.details,
-        )
-        try:
-            self.audit.record(entry)
-        except AuditError as exc:
-            if notify:
-                self._notify(f"The action was sent, but {exc}", severity="error")
+        text, severity = await recheck(self.client, action, kind, items, answer)
+        self._notify(text, severity=severity)

@@ -161,7 +161,7 @@ class OpstuiApp(App[None]):
         for number in ENDING_SIGNALS:
             try:
                 previous = signal.getsignal(number)
-                loop.add_signal_handler(number, self._ended_by_signal)
+                loop.add_signal_handler(number, self._ended_by_signal, number)
             except (NotImplementedError, RuntimeError, ValueError):
                 continue  # not the main thread, or no signals here (Windows)
             self._signals.append((number, previous))
@@ -173,9 +173,10 @@ class OpstuiApp(App[None]):
             signal.signal(number, previous)
         self._signals.clear()
 
-    def _ended_by_signal(self) -> None:
-        self.actions.abandon("the app was ended by a signal before the server answered")
-        self.exit(return_code=1)
+    def _ended_by_signal(self, number: int) -> None:
+        name = signal.Signals(number).name
+        self.actions.abandon(f"the app was ended by {name} before the server answered")
+        self.exit(return_code=128 + number)  # what a shell reports for a process ended so
 
     # -- a crash --------------------------------------------------------------------------
 

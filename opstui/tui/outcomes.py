@@ -11,7 +11,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
-from opstui.api import ActionOutcome, ActionResult, Pipeline, PipelineStatus, Task
+from opstui.api import (
+    ActionOutcome,
+    ActionResult,
+    Listing,
+    NotFoundError,
+    OpseraClient,
+    OpseraError,
+    Pipeline,
+    PipelineStatus,
+    Task,
+)
 from opstui.tui.format import safe_text
 
 __all__ = [
@@ -20,6 +30,7 @@ __all__ = [
     "VERBS",
     "Severity",
     "listed",
+    "recheck",
     "result_message",
     "unknown_message",
     "verdict",
@@ -166,3 +177,54 @@ def _applied(action: str, before: Pipeline | Task, after: Pipeline | Task, answe
             description is None or after.description == description
         )
     return after.updated_at != before.updated_at
+
+
+async def recheck(
+    client: OpseraClient,
+    action: str,
+    kind: str,
+    items: Sequence[Pipeline | Task],
+    answer: Any = None,
+) -> tuple[str, Severity]:
+    """Read the targets of an action with an unknown outcome again; say what the server shows.
+
+    Only reads: the targets' status (a clone: the pipelines of its new name). Never re-sends.
+    """
+    names = [safe_text(item.name or item.id, 60) for item in items]
+    if action == "clone":
+        return await _recheck_clone(client, str(answer))
+    ids = [item.id for item in items]
+    fresh: Sequence[Pipeline | Task]
+    try:
+        if kind == "pipeline":
+            fresh = await client.pipeline_status(ids)
+        else:
+            fresh = await client.task_status(ids)
+    except NotFoundError:
+        fresh = Listing([], complete=True)  # a 404 for them: none exists any more
+    except OpseraError as error:
+        return (
+            f"Could not re-check {listed(names)} ({error.message}): check before trying again.",
+            "warning",
+        )
+    if isinstance(fresh, Listing) and not fresh.complete:
+        return (
+            f"Could not re-check {listed(names)}: the server's answer carried no status. "
+            "Check before trying again.",
+            "warning",
+        )
+    by_id = {item.id: item for item in fresh}
+    said = [verdict(action, item, by_id.get(item.id), answer) for item in items]
+    applied = all(ok for _, ok in said)
+    return listed([text for text, _ in said]), "information" if applied else "warning"
+
+
+async def _recheck_clone(client: OpseraClient, name: str) -> tuple[str, Severity]:
+    shown = safe_text(name, 60)
+    try:
+        found = await client.list_pipelines(search=name)
+    except OpseraError as error:
+        return f"Could not check whether {shown} was created ({error.message}).", "warning"
+    if any(pipeline.name == name for pipeline in found):
+        return f"{shown} exists now: the clone was applied.", "information"
+    return f"No pipeline is named {shown}: it seems not created.", "warning"

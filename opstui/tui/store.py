@@ -152,7 +152,9 @@ class PipelineStore:
         if not complete:
             for pipeline_id, pipeline in self.pipelines.items():
                 fresh.setdefault(pipeline_id, pipeline)
-        return self._publish(fresh, first=not self.loaded)
+        first = not self.loaded
+        self.loaded = True
+        return self._publish(fresh, first=first)
 
     def apply_status(
         self, requested: Iterable[str], pipelines: Sequence[Pipeline]
@@ -165,18 +167,19 @@ class PipelineStore:
         fresh = dict(self.pipelines)
         for pipeline in pipelines:
             fresh[pipeline.id] = self._merge(pipeline)
-        return self._publish(fresh, first=False)
+        return self._publish(fresh, first=False, touched=[pipeline.id for pipeline in pipelines])
 
     def apply_gone(self, ids: Iterable[str]) -> PipelinesChanged:
         """Remove pipelines the server said are gone (a 404 for them, or their delete succeeded)."""
         gone = set(ids)
         fresh = {key: pipeline for key, pipeline in self.pipelines.items() if key not in gone}
-        return self._publish(fresh, first=False)
+        return self._publish(fresh, first=False, touched=())
 
-    def _publish(self, fresh: dict[str, Pipeline], *, first: bool) -> PipelinesChanged:
-        change = self._diff(fresh, first=first)
+    def _publish(
+        self, fresh: dict[str, Pipeline], *, first: bool, touched: Iterable[str] | None = None
+    ) -> PipelinesChanged:
+        change = self._diff(fresh, first=first, touched=touched)
         self.pipelines = fresh
-        self.loaded = True
         self._forget(change.removed)
         self.changed.publish(change)
         return change
@@ -203,12 +206,17 @@ class PipelineStore:
         self._haystacks.pop(pipeline.id, None)
         return pipeline
 
-    def _diff(self, fresh: Mapping[str, Pipeline], *, first: bool) -> PipelinesChanged:
+    def _diff(
+        self, fresh: Mapping[str, Pipeline], *, first: bool, touched: Iterable[str] | None
+    ) -> PipelinesChanged:
+        """What moved from the held pipelines to ``fresh``; only ``touched`` ids can have changed
+        status (None: any)."""
         old = self.pipelines
         added = frozenset(fresh.keys() - old.keys())
         removed = frozenset(old.keys() - fresh.keys())
         moved: dict[str, tuple[PipelineStatus, PipelineStatus]] = {}
-        for pipeline_id, pipeline in fresh.items():
+        for pipeline_id in fresh if touched is None else touched:
+            pipeline = fresh[pipeline_id]
             before = old.get(pipeline_id)
             if before is not None and before is not pipeline and before.status != pipeline.status:
                 moved[pipeline_id] = (before.status, pipeline.status)

@@ -260,8 +260,11 @@ async def test_sigterm_during_an_action_still_writes_its_audit_line(
         assert signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, signal.SIG_IGN, None)
         os.kill(os.getpid(), signal.SIGTERM)
         await until(pilot, lambda: not app.is_running or app._exit)
+    assert app.return_code == 128 + signal.SIGTERM
     (entry,) = audit_lines(audit_path)
     assert [t["id"] for t in entry["targets"]] == [target]
-    assert entry["error"].startswith("outcome unknown: the app was ended by a signal")
+    assert (
+        entry["error"] == "outcome unknown: the app was ended by SIGTERM before the server answered"
+    )
     assert [(o["ok"], o["status"]) for o in entry["outcomes"]] == [(False, "unknown")]
     assert signal.getsignal(signal.SIGTERM) == before, "the handler was put back"

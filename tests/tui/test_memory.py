@@ -94,4 +94,4 @@ async def test_finished_actions_leave_nothing_behind(make_app: MakeApp, sim: Sim
             await settle(pilot)
         assert len(action_bodies(sim)) == 2
         assert app.actions.in_flight == []
-        assert app.actions._flights == [] and app.actions._in_flight == set()
+        assert app.actions.flights._flights == [] and app.actions._in_flight == set()
