@@ -255,7 +255,11 @@ async def test_clone_posts_a_copy_and_moves_the_cursor_to_it(
         assert isinstance(app.screen, CloneDialog)
         await pilot.press("enter")
         await settle(pilot)
-        posts = [r for r in sim.requests if r.method == "POST" and r.path == "/api/v2/pipelines"]
+        posts = [  # the older create path, or the one the corrected contract names
+            r
+            for r in sim.requests
+            if r.method == "POST" and r.path in ("/api/v2/pipelines", "/api/v2/pipeline/create")
+        ]
         assert len(posts) == 1 and posts[0].body["name"] == "ledger-service-deploy copy"
         assert table_of(app).row_count == 41
         cursor = table_of(app).cursor_id

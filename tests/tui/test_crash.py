@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import stat
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
+from opstui.tui.crash import crash_summary, write_crash_report
 from opstui.tui.screens.pipelines import PipelinesScreen
 from tests.conftest import TOKEN
 from tests.tui.conftest import MakeApp, settle
@@ -53,3 +56,24 @@ async def test_a_bug_in_a_handler_shows_one_line_and_names_a_report_without_the_
     assert "BugError: cannot pause with Bearer ***" in text
     assert TOKEN not in text
     assert stat.S_IMODE(report.stat().st_mode) == 0o600
+
+
+def test_when_no_report_can_be_written_the_locals_free_traceback_is_shown(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-dir"
+    blocked.write_text("a file where the crash directory should be")
+
+    def fail() -> None:
+        token = TOKEN  # never shown: the report has no locals
+        raise BugError(f"\x1b[2Jboom {token}")
+
+    try:
+        fail()
+    except BugError as error:
+        path, report = write_crash_report(error, blocked, lambda t: t.replace(TOKEN, "***"))
+        summary = crash_summary(error, path, report, lambda t: t.replace(TOKEN, "***"))
+    assert path is None
+    console = Console(width=100, file=io.StringIO(), color_system=None)
+    console.print(summary)
+    shown = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "could not be written" in shown and "in fail" in shown
+    assert "boom ***" in shown and TOKEN not in shown and "\x1b" not in shown
