@@ -31,6 +31,7 @@ from opstui.config.settings import (
     Settings,
     audit_log_path,
     config_path,
+    crash_dir_path,
     is_loopback_url,
 )
 from opstui.config.tokens import Secret, TokenError, TokenSource
@@ -50,6 +51,7 @@ __all__ = [
     "TokenSource",
     "audit_log_path",
     "config_path",
+    "crash_dir_path",
     "is_loopback_url",
     "load_settings",
 ]

@@ -28,6 +28,7 @@ __all__ = [
     "Settings",
     "audit_log_path",
     "config_path",
+    "crash_dir_path",
     "is_loopback_url",
 ]
 
@@ -65,6 +66,8 @@ class Settings:
     """Where every action taken is recorded, one JSON line each."""
     token_env: str | None = None
     """The environment variable the token is read from, when not ``OPSTUI_TOKEN``."""
+    crash_dir: Path = field(default_factory=lambda: crash_dir_path())
+    """Where a crash report goes (no token, no local variables) if a bug ends opstui."""
     token_source: TokenSource | None = None
     """Where the token comes from (``OPSTUI_TOKEN`` when None)."""
     read_only: bool = False
@@ -128,6 +131,11 @@ def audit_log_path(env: Mapping[str, str] | None = None) -> Path:
     if env.get("OPSTUI_AUDIT_LOG"):
         return Path(env["OPSTUI_AUDIT_LOG"]).expanduser()
     return platformdirs.user_state_path(APP_NAME) / "audit.log"
+
+
+def crash_dir_path() -> Path:
+    """Where crash reports go: ``crashes`` in the platform's user state dir, beside the audit log."""
+    return platformdirs.user_state_path(APP_NAME) / "crashes"
 
 
 def is_loopback_url(url: str) -> bool:

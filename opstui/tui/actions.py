@@ -1,7 +1,9 @@
 """The one path every mutating key follows.
 
 check (``why_not``) → dialog (confirm, reason, typed name, form) → status re-check through the
-client → one request with every target → outcome per target → notification and audit line.
+client → one request with every target → outcome per target → one toast and one audit line.
+An outcome that is unknown (a timeout after sending, a reset, an unreadable answer) is never
+re-sent: it is audited as unknown, and the targets' status is read again to show what happened.
 
 :meth:`ActionRunner.perform` pushes modal dialogs and waits for them, so it must be awaited from a
 worker (``@work``), never from a message handler.
@@ -9,6 +11,7 @@ worker (``@work``), never from a message handler.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -17,13 +20,16 @@ from textual.app import App
 
 from opstui.api import (
     ActionResult,
+    Listing,
+    NotFoundError,
     OpseraClient,
     OpseraError,
+    OutcomeUnknownError,
     Pipeline,
     Task,
 )
 from opstui.api.rules import why_not
-from opstui.audit import AuditEntry, AuditError, AuditLog, AuditOutcome, AuditTarget
+from opstui.audit import AuditLog, AuditTarget
 from opstui.tui.dialogs import (
     CloneDialog,
     ConfirmDialog,
@@ -32,23 +38,13 @@ from opstui.tui.dialogs import (
     RejectDialog,
     Target,
 )
+from opstui.tui.flights import CLOSED, Flights, InFlight
 from opstui.tui.format import safe_text
+from opstui.tui.outcomes import VERBS, Severity, recheck, result_message, unknown_message
 
-__all__ = ["RECHECKED", "VERBS", "ActionRunner", "Performed"]
+__all__ = ["CLOSED", "RECHECKED", "VERBS", "ActionRunner", "InFlight", "Performed"]
 
 Kind = Literal["pipeline", "task"]
-
-VERBS: dict[str, tuple[str, str]] = {
-    "run": ("Run", "Started"),
-    "stop": ("Stop", "Stopped"),
-    "reset": ("Reset", "Reset"),
-    "approve": ("Approve", "Approved"),
-    "reject": ("Reject", "Rejected"),
-    "delete": ("Delete", "Deleted"),
-    "update": ("Save", "Updated"),
-    "clone": ("Clone", "Cloned"),
-}
-"""The imperative for a dialog's button and the past tense for its outcome."""
 
 RECHECKED = frozenset({"run", "stop", "reset", "approve", "reject"})
 """Actions whose targets are re-checked through the server right before sending."""
@@ -68,6 +64,11 @@ class Performed:
     created: Pipeline | None = None
     """The new pipeline, after a clone."""
     error: OpseraError | None = None
+    succeeded: list[str] = field(default_factory=list)
+    """Ids the server said it did the action for. The other sent ids failed or have an unknown
+    outcome: their marks stay, so that they can be retried."""
+    unknown: list[str] = field(default_factory=list)
+    """Ids whose outcome is unknown (they may have been applied)."""
 
 
 def _name(item: Pipeline | Task) -> str:
@@ -97,24 +98,48 @@ def _detail(
     return "\n".join(lines) or None
 
 
-def _plural(count: int, kind: Kind) -> str:
-    return f"{count} {kind}{'' if count == 1 else 's'}"
+def _details(action: str, answer: Any, created: Pipeline | None = None) -> dict[str, Any]:
+    """What the audit line says besides the targets: the new name, the edited fields."""
+    if action == "update":
+        return {
+            k: v
+            for k, v in (("name", answer.name), ("description", answer.description))
+            if v is not None
+        }
+    if action == "clone":
+        return {"name": str(answer), "new_id": created.id if created else None}
+    return {}
 
 
 class ActionRunner:
-    """Runs actions for the app's screens, always behind a dialog, never twice."""
+    """Runs actions for the app's screens, always behind a dialog, never twice.
+
+    It knows what is on its way (:attr:`in_flight`), so that an app that ends early can still
+    write each action's audit line, with the outcome unknown (:meth:`abandon`).
+    """
 
     def __init__(self, app: App[Any], client: OpseraClient, audit: AuditLog, server: str) -> None:
         self.app = app
         self.client = client
-        self.audit = audit
-        self.server = server
+        self.flights = Flights(
+            audit, server, warn=lambda text: self._notify(text, severity="error")
+        )
         self._in_flight: set[str] = set()
-        """Ids with an action on its way: a second one for them waits until it is done."""
+        """Ids with an action on its way: a second one for them is refused until it is done."""
 
-    def _notify(
-        self, message: str, *, severity: Literal["information", "warning", "error"] = "information"
-    ) -> None:
+    @property
+    def in_flight(self) -> list[InFlight]:
+        """The actions confirmed and not yet audited, oldest first."""
+        return self.flights.in_flight
+
+    def abandon(self, why: str = CLOSED) -> int:
+        """Audit every action that was sent and is still unanswered, as unknown; return how many.
+
+        Called when the app ends (quit anyway, SIGTERM): the server may have applied them.
+        """
+        return self.flights.abandon(why)
+
+    def _notify(self, message: str, *, severity: Severity = "information") -> None:
         self.app.notify(
             message, severity=severity, markup=False, timeout=8 if severity == "error" else 5
         )
@@ -171,10 +196,20 @@ class ActionRunner:
             self._notify("Not sent: an action for it is already on its way.", severity="warning")
             return done
         self._in_flight |= claimed
+        flight = self.flights.begin(
+            InFlight(
+                action,
+                kind,
+                [AuditTarget(item.id, safe_text(item.name, 200)) for item in eligible],
+                reason=str(answer) if action == "reject" else None,
+                details=_details(action, answer),
+            )
+        )
         try:
-            return await self._send_checked(action, kind, eligible, answer)
+            return await self._send_checked(flight, eligible, answer)
         finally:
             self._in_flight -= claimed
+            self.flights.end(flight)
 
     def _why_not(self, action: str, item: Pipeline | Task) -> str | None:
         if item.id in self._in_flight:
@@ -182,22 +217,49 @@ class ActionRunner:
         return why_not(action, item)
 
     async def _send_checked(
-        self, action: str, kind: Kind, eligible: list[Pipeline | Task], answer: Any
+        self, flight: InFlight, eligible: list[Pipeline | Task], answer: Any
     ) -> Performed:
+        action, kind = flight.action, flight.kind
         if action in RECHECKED:
             eligible = await self._recheck(action, eligible, kind)
-            if not eligible:
+            if not eligible:  # nothing sent: nothing to audit
                 return Performed(action, kind)
+            kept = {item.id for item in eligible}
+            flight.targets = [target for target in flight.targets if target.id in kept]
         ids = [item.id for item in eligible]
+        flight.sent = True
         try:
             result, created = await self._send(action, kind, eligible, answer)
+        except asyncio.CancelledError:
+            self.flights.record_unknown(flight, CLOSED, warn=False)  # the app is ending
+            raise
+        except OutcomeUnknownError as error:
+            self.flights.record_unknown(flight, error.message)
+            await self._settle_unknown(action, kind, eligible, answer, whole=True)
+            return Performed(action, kind, ids, error=error, unknown=ids)
         except OpseraError as error:
             self._notify(f"{VERBS[action][0]} failed: {error.message}", severity="error")
-            self._record(action, kind, eligible, answer, error=error.message)
+            self.flights.record(flight, error=error.message)
             return Performed(action, kind, ids, error=error)
-        self._report(action, kind, eligible, result, created)
-        self._record(action, kind, eligible, answer, result=result, created=created)
-        return Performed(action, kind, ids, result, created)
+        if created is not None:
+            flight.details = _details(action, answer, created)
+            self.flights.record(flight)
+            self._notify(
+                f"{VERBS[action][1]} {_name(eligible[0])} as {safe_text(created.name, 60)}."
+            )
+            return Performed(action, kind, ids, created=created, succeeded=ids)
+        assert result is not None
+        self.flights.record(flight, outcomes=result)
+        names = {item.id: _name(item) for item in eligible}
+        message = result_message(action, kind, names, result)
+        if message is not None:
+            self._notify(message[0], severity=message[1])
+        unknown = [o.target for o in result.outcomes if o.unknown]
+        if unknown:
+            unsure = [item for item in eligible if item.id in set(unknown)]
+            await self._settle_unknown(action, kind, unsure, answer, whole=False)
+        succeeded = [o.target for o in result.outcomes if o.ok]
+        return Performed(action, kind, ids, result, succeeded=succeeded, unknown=unknown)
 
     def _explain(self, blocked: Sequence[tuple[Pipeline | Task, str]]) -> None:
         if len(blocked) == 1:
@@ -241,20 +303,33 @@ class ActionRunner:
         )
         return True if confirmed else None
 
+    async def _status(self, kind: Kind, ids: list[str]) -> Sequence[Pipeline | Task]:
+        if kind == "pipeline":
+            return await self.client.pipeline_status(ids)
+        return await self.client.task_status(ids)
+
     async def _recheck(
         self, action: str, items: Sequence[Pipeline | Task], kind: Kind
     ) -> list[Pipeline | Task]:
         """The items still eligible by the server's current word; says why the rest are not."""
         ids = [item.id for item in items]
         try:
-            fresh: Sequence[Pipeline | Task] = (
-                await self.client.pipeline_status(ids)
-                if kind == "pipeline"
-                else await self.client.task_status(ids)
-            )
+            fresh = await self._status(kind, ids)
+        except NotFoundError:
+            # A 404 for the ids asked: none of them exists any more.
+            what = _name(items[0]) if len(items) == 1 else f"none of the {len(items)} {kind}s"
+            self._notify(f"Not sent: {what} no longer exists.", severity="warning")
+            return []
         except OpseraError as error:
             self._notify(
                 f"Not sent: could not re-check the status first ({error.message}).",
+                severity="error",
+            )
+            return []
+        if isinstance(fresh, Listing) and not fresh.complete:
+            self._notify(
+                "Not sent: the server's status answer carried no documents, so the status could "
+                "not be re-checked first.",
                 severity="error",
             )
             return []
@@ -264,7 +339,7 @@ class ActionRunner:
         for item in items:
             now = by_id.get(item.id)
             if now is None:
-                lost.append(f"{_name(item)} no longer exists")
+                lost.append(f"{_name(item)}: the server sent no status for it")
             elif reason := why_not(action, now):
                 lost.append(f"{_name(now)} {reason}")
             elif action in ("approve", "reject") and _gate_of(now) != _gate_of(item):
@@ -297,68 +372,20 @@ class ActionRunner:
             return await client.reject_pipelines(ids, str(answer)), None
         return await client.action(action, kind, ids), None
 
-    def _report(
-        self,
-        action: str,
-        kind: Kind,
-        items: Sequence[Pipeline | Task],
-        result: ActionResult | None,
-        created: Pipeline | None,
-    ) -> None:
-        past = VERBS[action][1]
-        if created is not None:
-            self._notify(f"{past} {_name(items[0])} as {safe_text(created.name, 60)}.")
-            return
-        assert result is not None
-        names = {item.id: _name(item) for item in items}
-        failed = result.failed
-        succeeded = len(result.outcomes) - len(failed)
-        if succeeded:
-            if len(items) == 1:
-                self._notify(f"{past} {names[items[0].id]}.")
-            else:
-                self._notify(f"{past} {succeeded} of {_plural(len(items), kind)}.")
-        for outcome in failed:
-            label = names.get(outcome.target, safe_text(outcome.target, 40))
-            reason = safe_text(outcome.message or outcome.status or "failed", 200)
-            self._notify(f"{VERBS[action][0]} failed for {label}: {reason}", severity="error")
-
-    def _record(
+    async def _settle_unknown(
         self,
         action: str,
         kind: Kind,
         items: Sequence[Pipeline | Task],
         answer: Any,
         *,
-        result: ActionResult | None = None,
-        created: Pipeline | None = None,
-        error: str | None = None,
+        whole: bool,
     ) -> None:
-        details: dict[str, Any] = {}
-        if action == "update":
-            details = {
-                k: v
-                for k, v in (("name", answer.name), ("description", answer.description))
-                if v is not None
-            }
-        elif action == "clone":
-            details = {"name": str(answer), "new_id": created.id if created else None}
-        outcomes = [
-            AuditOutcome(o.target, o.ok, o.status, o.message)
-            for o in (result.outcomes if result else [])
-        ]
-        entry = AuditEntry(
-            action=action,
-            type=kind,
-            targets=[AuditTarget(item.id, safe_text(item.name, 200)) for item in items],
-            server=self.server,
-            source="tui",
-            outcomes=outcomes,
-            reason=str(answer) if action == "reject" else None,
-            error=error,
-            details=details,
-        )
-        try:
-            self.audit.record(entry)
-        except AuditError as exc:
-            self._notify(f"The action was sent, but {exc}", severity="error")
+        """Say the outcome is unknown, read the targets' status again, and say what it shows.
+
+        Nothing is sent again: the re-check is a read (retried as reads are).
+        """
+        names = [_name(item) for item in items]
+        self._notify(unknown_message(action, kind, names, whole=whole), severity="warning")
+        text, severity = await recheck(self.client, action, kind, items, answer)
+        self._notify(text, severity=severity)

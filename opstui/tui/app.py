@@ -2,16 +2,24 @@
 
 Screens show what the store publishes and ask the app to act; only the app's workers talk to the
 server. The poll is a one-shot timer re-armed when a poll ends, so polls never overlap; failures
-back off (5, 10, 20, 40, 60 s) and are announced once per outage.
+back off (5, 10, 20, 40, 60 s) and are announced once per outage. After an action, the affected
+rows are read again in a worker of their own, so that a full poll in flight is not cancelled.
+
+Quitting while an action is on its way asks first; if the app ends anyway (quit anyway, SIGTERM,
+SIGHUP), each such action's audit line is still written, with the outcome unknown. If a bug ends
+the app, it shows no local variables and no token: one line, and a report file to attach.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
+import signal
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
+from rich.console import RenderableType
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -22,6 +30,7 @@ from textual.timer import Timer
 
 from opstui.api import (
     AuthenticationError,
+    NotFoundError,
     OpseraClient,
     OpseraError,
     PermissionDeniedError,
@@ -33,7 +42,8 @@ from opstui.audit import AuditLog
 from opstui.config import Settings
 from opstui.tui.actions import ActionRunner, Performed
 from opstui.tui.commands import PipelineCommands
-from opstui.tui.dialogs import HelpScreen
+from opstui.tui.crash import crash_summary, write_crash_report
+from opstui.tui.dialogs import HelpScreen, QuitDialog, Target
 from opstui.tui.notify import Notifier
 from opstui.tui.screens.approvals import ApprovalsScreen
 from opstui.tui.screens.details import DetailsScreen
@@ -47,6 +57,11 @@ APP_RETRY = RetryPolicy(attempts=2)
 """Reads from the app: the live refresh retries on its own schedule."""
 
 Start = Literal["pipelines", "approvals"]
+
+ENDING_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+"""Signals that end the app the orderly way (the audit lines of actions on their way written)."""
 
 
 def _utc_now() -> datetime:
@@ -79,15 +94,19 @@ class OpstuiApp(App[None]):
         *,
         start: Start = "pipelines",
         now: Callable[[], datetime] | None = None,
+        client: OpseraClient | None = None,
     ) -> None:
+        """Build the app; ``client`` replaces the one built from ``settings`` (tests)."""
         super().__init__()
-        base_url, token = settings.require_server()
         self.settings = settings
         self.start = start
         self._clock = now or _utc_now
         # Two tries absorb a blip; the store's own back-off does the rest, so a hung server
-        # shows as offline after two timeouts rather than three.
-        self.client = OpseraClient(base_url, token, timeout=settings.timeout, retry=APP_RETRY)
+        # shows as offline after two timeouts rather than three. (The token is never held in a
+        # local variable here: a crash report must not find it in a frame.)
+        self.client = client or OpseraClient(
+            *settings.require_server(), timeout=settings.timeout, retry=APP_RETRY
+        )
         self.audit = AuditLog(settings.audit_log)
         self.actions = ActionRunner(self, self.client, self.audit, settings.server_label)
         self.store = PipelineStore(self, refresh=settings.refresh)
@@ -101,7 +120,9 @@ class OpstuiApp(App[None]):
         )
         self._poll_timer: Timer | None = None
         self._asking = False
-        self._quit_asked = False
+        self._crash: BaseException | None = None
+        self._crash_summary: RenderableType | None = None
+        self._signals: list[tuple[int, Any]] = []
 
     def now(self) -> datetime:
         """The time every relative time on screen is measured from."""
@@ -125,11 +146,68 @@ class OpstuiApp(App[None]):
             # In 16 colours the default theme's shades collapse (yellow turns red): use the
             # terminal's own palette, which its user chose to be readable.
             self.theme = "ansi-dark"
+        self._catch_ending_signals()
         self.refresh_pipelines()
 
     async def on_unmount(self) -> None:
         self._stop_timer()
+        self.actions.abandon()  # an action still on its way: audited as unknown, before the end
+        self._release_ending_signals()
         await self.client.aclose()
+
+    def _catch_ending_signals(self) -> None:
+        """End the orderly way on SIGTERM/SIGHUP, so actions on their way are still audited."""
+        loop = asyncio.get_running_loop()
+        for number in ENDING_SIGNALS:
+            try:
+                previous = signal.getsignal(number)
+                loop.add_signal_handler(number, self._ended_by_signal, number)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue  # not the main thread, or no signals here (Windows)
+            self._signals.append((number, previous))
+
+    def _release_ending_signals(self) -> None:
+        loop = asyncio.get_running_loop()
+        for number, previous in self._signals:
+            loop.remove_signal_handler(number)
+            signal.signal(number, previous)
+        self._signals.clear()
+
+    def _ended_by_signal(self, number: int) -> None:
+        name = signal.Signals(number).name
+        self.actions.abandon(f"the app was ended by {name} before the server answered")
+        self.exit(return_code=128 + number)  # what a shell reports for a process ended so
+
+    # -- a crash --------------------------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """A bug ends the app: no locals on screen (one could hold the token), and a report file.
+
+        Textual prints a traceback with every frame's local variables; opstui shows one line
+        and where the full report (without locals, the token replaced by ``***``) was written.
+        """
+        self.bell()
+        error = self._crash or RuntimeError("unknown error")
+        path, report = write_crash_report(error, self.settings.crash_dir, self._redact)
+        self._crash_summary = crash_summary(error, path, report, self._redact)
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        super()._print_error_renderables()
+        if self._crash_summary is not None:
+            # Not wrapped by Rich (the terminal wraps), so the report's path copies whole.
+            self.error_console.print(self._crash_summary, soft_wrap=True)
+            self._crash_summary = None
+
+    def _redact(self, text: str) -> str:
+        """``text`` without the token (it reaches a crash report only as ``***``)."""
+        if self.settings.token is None or not self.settings.token.reveal():
+            return text
+        return text.replace(self.settings.token.reveal(), "***")
 
     # -- the live refresh -----------------------------------------------------------------
 
@@ -147,32 +225,45 @@ class OpstuiApp(App[None]):
         self._poll_timer = None
         self.refresh_pipelines()
 
-    @work(exclusive=True, group="refresh")
-    async def refresh_pipelines(self, ids: Sequence[str] | None = None) -> None:
-        """Refresh every pipeline (or, given ``ids``, just those, with one status request).
+    def refresh_pipelines(self, ids: Sequence[str] | None = None) -> None:
+        """Refresh every pipeline (the poll), or, given ``ids``, just those rows (one status read).
 
-        Exclusive: a new refresh cancels the one in flight, whose answer then never lands.
-        The next poll is armed when this one ends (not when it is cancelled).
+        The two never cancel each other: a full poll in flight still lands after the rows of an
+        action were read, and the store keeps, of two documents, the one updated later.
         """
-        self._stop_timer()
         if ids:
-            try:
-                fresh = await self.client.pipeline_status(ids)
-            except OpseraError:
-                pass  # the next full poll tells the story (and backs off) if the server is down
-            else:
-                self.store.apply_status(ids, fresh)
+            self._refresh_rows(list(ids))
         else:
-            try:
-                pipelines = await self.client.list_pipelines()
-            except OpseraError as error:
-                self._refresh_failed(error)
-            else:
-                self.store.apply_list(pipelines)
-                if self.store.succeeded(self.now()):
-                    self.notify("Back online: the pipelines are live again.", timeout=5)
-                self.notifier.observe(self.store.pipelines.values())
+            self._refresh_all()
+
+    @work(exclusive=True, group="refresh")
+    async def _refresh_all(self) -> None:
+        """The full list. Exclusive: a new one cancels the one in flight, whose answer then never
+        lands. The next poll is armed when this one ends (not when it is cancelled)."""
+        self._stop_timer()
+        try:
+            pipelines = await self.client.list_pipelines()
+        except OpseraError as error:
+            self._refresh_failed(error)
+        else:
+            self.store.apply_list(pipelines)
+            if self.store.succeeded(self.now()):
+                self.notify("Back online: the pipelines are live again.", timeout=5)
+            self.notifier.observe(self.store.pipelines.values())
         self._arm_timer()
+
+    @work(group="refresh-rows")
+    async def _refresh_rows(self, ids: list[str]) -> None:
+        """The status of ``ids`` (after an action): merged, never a deletion but for a 404."""
+        try:
+            fresh = await self.client.pipeline_status(ids)
+        except NotFoundError:
+            if len(ids) == 1:  # a 404 for that pipeline: it is gone
+                self.store.apply_gone(ids)
+            return
+        except OpseraError:
+            return  # the next full poll tells the story (and backs off) if the server is down
+        self.store.apply_status(ids, fresh)
 
     def _refresh_failed(self, error: OpseraError) -> None:
         if not self.store.failed(error, self.now()):
@@ -225,10 +316,11 @@ class OpstuiApp(App[None]):
     @work(group="actions")
     async def _perform(self, action: str, items: list[Pipeline | Task]) -> None:
         done = await self.actions.perform(action, items, on_answered=self._answered)
-        self._quit_asked = False
         self.action_done.publish(done)
         if not done.sent or done.kind != "pipeline":
             return
+        if action == "delete" and done.succeeded:
+            self.store.apply_gone(done.succeeded)  # the server said it deleted them
         if action in ("delete", "clone"):
             self.refresh_pipelines()
         else:
@@ -266,15 +358,31 @@ class OpstuiApp(App[None]):
         self.push_screen(HelpScreen(sections=sections))
 
     async def action_quit(self) -> None:
-        """Quit; while an action is being sent, only on a second press (its outcome is lost)."""
-        sending = any(worker.group == "actions" and worker.is_running for worker in self.workers)
-        if sending and not self._quit_asked:
-            self._quit_asked = True
-            self.notify(
-                "An action is still being sent: its outcome would not be shown or recorded. "
-                "Press q again to quit anyway.",
-                severity="warning",
-                timeout=5,
-            )
+        """Quit; while an action is on its way, only after saying yes to the question."""
+        self._quit_or_ask()
+
+    def action_help_quit(self) -> None:
+        """ctrl+c: while an action is on its way, the quit question; otherwise how to quit."""
+        if self.actions.in_flight:
+            self._quit_or_ask()
+        else:
+            super().action_help_quit()
+
+    def _quit_or_ask(self) -> None:
+        if isinstance(self.screen, QuitDialog):
+            return  # the question is open: it decides
+        flights = self.actions.in_flight
+        if not flights:
+            self.exit()
             return
-        self.exit()
+        targets = [
+            Target(name=target.name or target.id, id=target.id)
+            for flight in flights
+            for target in flight.targets
+        ]
+        actions = [flight.action for flight in flights]
+        self.push_screen(QuitDialog(targets=targets, actions=actions), callback=self._quit_answered)
+
+    def _quit_answered(self, quit_anyway: bool | None) -> None:
+        if quit_anyway:
+            self.exit()

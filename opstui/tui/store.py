@@ -20,6 +20,7 @@ from textual.signal import Signal
 
 from opstui.api import (
     AuthenticationError,
+    Listing,
     OpseraError,
     PermissionDeniedError,
     Pipeline,
@@ -108,6 +109,8 @@ class PipelineStore:
         self._next_delay = refresh
         self.changed: Signal[PipelinesChanged] = Signal(owner, "pipelines-changed")
         self.live: Signal[LiveState] = Signal(owner, "live-state")
+        self.skipped = 0
+        """Records the last full list could not read (left out one by one, counted here)."""
         self._haystacks: dict[str, tuple[Pipeline, str]] = {}
 
     # -- reading --------------------------------------------------------------------------
@@ -137,55 +140,83 @@ class PipelineStore:
     # -- applying what a worker brought back ----------------------------------------------
 
     def apply_list(self, pipelines: Sequence[Pipeline]) -> PipelinesChanged:
-        """Replace everything with a full listing; publish and return what changed."""
-        fresh = {pipeline.id: self._keep(pipeline) for pipeline in pipelines}
+        """Merge a full listing; publish and return what changed.
+
+        Only a complete :class:`~opstui.api.Listing` (every page read in a stable order) says
+        that a pipeline absent from it is gone. From any other list, absent pipelines stay as
+        last seen, marks and all, until a complete list or a 404 for them.
+        """
+        complete = isinstance(pipelines, Listing) and pipelines.complete
+        self.skipped = pipelines.skipped if isinstance(pipelines, Listing) else 0
+        fresh = {pipeline.id: self._merge(pipeline) for pipeline in pipelines}
+        if not complete:
+            for pipeline_id, pipeline in self.pipelines.items():
+                fresh.setdefault(pipeline_id, pipeline)
         first = not self.loaded
-        change = self._diff(fresh, set(self.pipelines), first=first)
-        self.pipelines = fresh
         self.loaded = True
-        self._forget(change.removed)
-        self.changed.publish(change)
-        return change
+        return self._publish(fresh, first=first)
 
     def apply_status(
         self, requested: Iterable[str], pipelines: Sequence[Pipeline]
     ) -> PipelinesChanged:
-        """Merge a status answer for ``requested`` ids: the ones it left out no longer exist."""
-        asked = set(requested)
-        answered = {pipeline.id: self._keep(pipeline) for pipeline in pipelines}
-        fresh: dict[str, Pipeline] = {}
-        for pipeline_id, pipeline in self.pipelines.items():
-            if pipeline_id in answered:
-                fresh[pipeline_id] = answered[pipeline_id]
-            elif pipeline_id not in asked:
-                fresh[pipeline_id] = pipeline
-        for pipeline_id, pipeline in answered.items():
-            fresh.setdefault(pipeline_id, pipeline)
-        change = self._diff(fresh, asked & set(self.pipelines), first=False)
+        """Merge a status answer for ``requested`` ids; publish and return what changed.
+
+        A status answer never removes a row: one without a pipeline (or without documents at
+        all, as a v1-shaped answer) says nothing about whether it still exists.
+        """
+        fresh = dict(self.pipelines)
+        for pipeline in pipelines:
+            fresh[pipeline.id] = self._merge(pipeline)
+        return self._publish(fresh, first=False, touched=[pipeline.id for pipeline in pipelines])
+
+    def apply_gone(self, ids: Iterable[str]) -> PipelinesChanged:
+        """Remove pipelines the server said are gone (a 404 for them, or their delete succeeded)."""
+        gone = set(ids)
+        fresh = {key: pipeline for key, pipeline in self.pipelines.items() if key not in gone}
+        return self._publish(fresh, first=False, touched=())
+
+    def _publish(
+        self, fresh: dict[str, Pipeline], *, first: bool, touched: Iterable[str] | None = None
+    ) -> PipelinesChanged:
+        change = self._diff(fresh, first=first, touched=touched)
         self.pipelines = fresh
         self._forget(change.removed)
         self.changed.publish(change)
         return change
 
-    def _keep(self, pipeline: Pipeline) -> Pipeline:
-        """The pipeline we already hold, if the server sent it again unchanged.
+    def _merge(self, pipeline: Pipeline) -> Pipeline:
+        """The version of ``pipeline`` to hold: the newer by ``updatedAt``, the held one if same.
 
         Keeping the same object keeps what was derived from it (status, plan, step, the filter's
-        text), so a refresh costs a comparison per unchanged pipeline, not a re-derivation.
+        text), so a refresh costs a comparison per unchanged pipeline, not a re-derivation. And a
+        full list that left before an action must not undo what the action's own status read
+        brought back: of two documents, the one updated later wins.
         """
         old = self.pipelines.get(pipeline.id)
-        if old is not None and _same(old, pipeline):
+        if old is None:
+            return pipeline
+        if _same(old, pipeline):
             return old
+        if (
+            old.updated_at is not None
+            and pipeline.updated_at is not None
+            and old.updated_at > pipeline.updated_at
+        ):
+            return old
+        self._haystacks.pop(pipeline.id, None)
         return pipeline
 
     def _diff(
-        self, fresh: Mapping[str, Pipeline], compared: set[str], *, first: bool
+        self, fresh: Mapping[str, Pipeline], *, first: bool, touched: Iterable[str] | None
     ) -> PipelinesChanged:
+        """What moved from the held pipelines to ``fresh``; only ``touched`` ids can have changed
+        status (None: any)."""
         old = self.pipelines
         added = frozenset(fresh.keys() - old.keys())
-        removed = frozenset(k for k in compared if k not in fresh)
+        removed = frozenset(old.keys() - fresh.keys())
         moved: dict[str, tuple[PipelineStatus, PipelineStatus]] = {}
-        for pipeline_id, pipeline in fresh.items():
+        for pipeline_id in fresh if touched is None else touched:
+            pipeline = fresh[pipeline_id]
             before = old.get(pipeline_id)
             if before is not None and before is not pipeline and before.status != pipeline.status:
                 moved[pipeline_id] = (before.status, pipeline.status)

@@ -7,22 +7,26 @@ simulator's manual clock, so what the screen shows is the same on every run.
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from opstui.api import Pipeline, PipelineStatus
 from opstui.config import Secret, Settings
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
-from opstui.tui.app import OpstuiApp, Start
+from opstui.tui.app import APP_RETRY, OpstuiApp, Start
 from opstui.tui.screens.pipelines import PipelinesScreen
 from opstui.tui.widgets.pipeline_table import PipelineTable
 from tests.conftest import TOKEN
+from tests.tui.clients import TestClient
 
 MakeApp = Callable[..., OpstuiApp]
 
@@ -46,8 +50,18 @@ def audit_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_app(sim: SimServer, clock: ManualClock, audit_path: Path) -> MakeApp:
-    """Build the real app against ``sim``; keyword arguments override the settings."""
+def crash_dir(tmp_path: Path) -> Path:
+    """Where the app under test writes a crash report."""
+    return tmp_path / "crashes"
+
+
+@pytest.fixture
+def make_app(sim: SimServer, clock: ManualClock, audit_path: Path, crash_dir: Path) -> MakeApp:
+    """Build the real app against ``sim``; keyword arguments override the settings.
+
+    Its client is a :class:`~tests.tui.clients.TestClient` (the real client, HTTP to ``sim``,
+    with seams for a test): ``client_of(app)``.
+    """
 
     def make(*, start: Start = "pipelines", **overrides: Any) -> OpstuiApp:
         settings = Settings(
@@ -55,13 +69,21 @@ def make_app(sim: SimServer, clock: ManualClock, audit_path: Path) -> MakeApp:
             token=Secret(TOKEN),
             refresh=3600,
             audit_log=audit_path,
+            crash_dir=crash_dir,
             profile="sim",  # a fixed server label: the simulator's port changes every run
             bell=False,
         )
         settings = settings.with_overrides(**overrides)
-        return OpstuiApp(settings, start=start, now=clock.now)
+        client = TestClient(sim.base_url, TOKEN, timeout=settings.timeout, retry=APP_RETRY)
+        return OpstuiApp(settings, start=start, now=clock.now, client=client)
 
     return make
+
+
+def client_of(app: OpstuiApp) -> TestClient:
+    """The test client of an app built by ``make_app``."""
+    assert isinstance(app.client, TestClient)
+    return app.client
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -69,6 +91,22 @@ async def settle(pilot: Pilot[Any]) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+async def until(pilot: Pilot[Any], condition: Callable[[], object], tries: int = 400) -> None:
+    """Let the app run until ``condition()`` holds (bounded: fails after ``tries`` pauses)."""
+    for _ in range(tries):
+        if condition():
+            return
+        await pilot.pause()
+    raise AssertionError("the app never got there")
+
+
+def audit_lines(path: Path) -> list[dict[str, Any]]:
+    """Every line of the audit log at ``path`` (none when it was never written)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 async def refresh(pilot: Pilot[Any]) -> None:
@@ -132,3 +170,11 @@ def action_bodies(sim: SimServer, action: str | None = None) -> list[dict[str, A
 def notes(app: OpstuiApp) -> list[str]:
     """Every notification currently shown, oldest first."""
     return [str(notification.message) for notification in app._notifications]
+
+
+def shown_text(widget: Static, width: int = 100) -> str:
+    """What a Static shows, as plain text, ``width`` cells wide."""
+    console = Console(width=width, file=io.StringIO(), color_system=None, legacy_windows=False)
+    with console.capture() as capture:
+        console.print(widget.content)
+    return capture.get()

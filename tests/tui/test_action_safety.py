@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from opstui.api import PipelineStatus
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
 from opstui.tui.dialogs import ConfirmDialog
-from tests.tui.conftest import MakeApp, action_bodies, first_with, highlight, notes, settle
+from tests.tui.conftest import (
+    MakeApp,
+    action_bodies,
+    audit_lines,
+    client_of,
+    first_with,
+    highlight,
+    notes,
+    settle,
+    until,
+)
 
 
 def _paused_at_gate(doc: dict[str, Any]) -> bool:
@@ -53,24 +65,37 @@ async def test_approve_is_not_sent_when_the_pipeline_reached_a_gate_of_a_new_run
 
 
 async def test_a_second_approve_for_a_pipeline_with_one_on_its_way_is_refused(
-    make_app: MakeApp, sim: SimServer
+    make_app: MakeApp, sim: SimServer, audit_path: Path
 ) -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         target = first_with(app, PipelineStatus.AWAITING_APPROVAL)
         await highlight(pilot, target)
+        release = asyncio.Event()
+        held: list[str] = []
+
+        async def hold(action: str) -> None:  # the approve waits on its way to the server
+            held.append(action)
+            await release.wait()
+
+        client_of(app).on_send = hold
         sim.requests.clear()
-        runner = app.actions
-        runner._in_flight.add(target.id)
         await pilot.press("a")
-        await pilot.pause()
-        assert not isinstance(app.screen, ConfirmDialog), "no dialog for a pipeline in flight"
-        assert any("on its way" in note for note in notes(app))
-        runner._in_flight.discard(target.id)
-        await pilot.press("a")
-        await pilot.pause()
         assert isinstance(app.screen, ConfirmDialog)
         await pilot.press("y")
+        await until(pilot, lambda: held)
+        await pilot.press("a")  # the same pipeline, the same gate: still awaiting approval
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmDialog), "no dialog for a pipeline in flight"
+        assert any("has an action on its way already" in note for note in notes(app))
+
+        release.set()
         await settle(pilot)
+        assert held == ["approve"]
+        assert len(action_bodies(sim, "approve")) == 1
+        assert len(audit_lines(audit_path)) == 1
+
+        await pilot.press("a")  # once it is done, the key works again (it was approved: greyed)
+        await pilot.pause()
         assert len(action_bodies(sim, "approve")) == 1

@@ -536,6 +536,11 @@ async def test_store_keeps_unchanged_pipelines_and_merges_status_answers(
 
         gone, one = list(app.store.pipelines)[:2]
         sim.world.delete_pipelines([gone])
-        change = app.store.apply_status([gone, one], await app.client.pipeline_status([gone, one]))
+        answer = await app.client.pipeline_status([gone, one])
+        assert [p.id for p in answer] == [one]
+        change = app.store.apply_status([gone, one], answer)
+        assert change.removed == frozenset(), "absent from a status answer is not deleted"
+        assert gone in app.store.pipelines
+        change = app.store.apply_gone([gone])  # what a 404 for it, or its delete, says
         assert change.removed == {gone}
         assert next(iter(app.store.pipelines)) == one  # order kept

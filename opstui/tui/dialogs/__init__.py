@@ -1,4 +1,4 @@
-"""The modal dialogs of opstui: confirm, reject, delete, edit, clone and help.
+"""The modal dialogs of opstui: confirm, reject, delete, edit, clone, quit and help.
 
 They take plain data (`Target`, strings) and never import `opstui.api`; the app adapts.
 """
@@ -9,6 +9,7 @@ from opstui.tui.dialogs.confirm import ConfirmDialog
 from opstui.tui.dialogs.delete import DeleteDialog
 from opstui.tui.dialogs.edit import EditPipelineDialog, PipelineEdit
 from opstui.tui.dialogs.help import HelpScreen
+from opstui.tui.dialogs.quit import QuitDialog
 from opstui.tui.dialogs.reject import RejectDialog
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "EditPipelineDialog",
     "HelpScreen",
     "PipelineEdit",
+    "QuitDialog",
     "RejectDialog",
     "Target",
     "safe_text",

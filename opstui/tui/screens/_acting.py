@@ -142,6 +142,13 @@ class ActingScreen(ExplainingScreen):
         self.store.live.subscribe(self, self._on_live)
         self.opstui.action_done.subscribe(self, self._on_action_done)
 
+    def on_unmount(self) -> None:
+        # A signal's subscriber list holds the screen strongly (its callback closes over it)
+        # until the next publish: a popped screen lets go now, not at the next refresh.
+        self.store.changed.unsubscribe(self)
+        self.store.live.unsubscribe(self)
+        self.opstui.action_done.unsubscribe(self)
+
     def _on_pipelines_changed(self, change: PipelinesChanged) -> None:
         """A refresh landed (provided by the subclass)."""
         raise NotImplementedError
@@ -161,8 +168,9 @@ class ActingScreen(ExplainingScreen):
         self._refresh_empty()
 
     def _on_action_done(self, done: Performed) -> None:
-        if done.sent:
-            self.marked -= set(done.sent)
+        # The marks of the targets that failed, or whose outcome is unknown, stay: to retry.
+        if done.succeeded:
+            self.marked -= set(done.succeeded)
             self._show()
 
     def _show(self) -> None:

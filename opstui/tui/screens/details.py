@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol, cast
+from typing import ClassVar, Protocol, cast
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -51,6 +51,7 @@ __all__ = [
     "hand_over",
     "status_bar",
     "subscribe_action_done",
+    "unsubscribe_action_done",
 ]
 
 PIPELINE_KEY_ACTIONS: dict[str, str] = {
@@ -97,6 +98,17 @@ def subscribe_action_done(node: DOMNode, callback: Callable[[Performed], object]
         signal.subscribe(node, callback)
 
 
+def unsubscribe_action_done(node: DOMNode) -> None:
+    """Undo :func:`subscribe_action_done` (on unmount).
+
+    A Textual signal holds each subscriber strongly (its callback closes over the node) until the
+    next publish finds it gone; actions can be rare, so a popped screen must let go itself.
+    """
+    signal = getattr(node.app, "action_done", None)
+    if isinstance(signal, Signal):
+        signal.unsubscribe(node)
+
+
 @dataclass
 class LiveStatus:
     """The state of a live refresh, as the status line tells it."""
@@ -109,10 +121,14 @@ class LiveStatus:
     """The last failure, in the client's words."""
     retry_at: datetime | None = None
     """When the next try is due, while failing."""
+    note: str = ""
+    """What the last answer lacked although it came (``no status in the last answer``)."""
 
-    def succeeded(self, now: datetime) -> None:
-        """Record a successful poll."""
-        self.updated = now
+    def succeeded(self, now: datetime, note: str = "") -> None:
+        """Record a successful poll (``note``: what it still lacked; the data shown is older)."""
+        if not note:
+            self.updated = now
+        self.note = note
         self.failures = 0
         self.error = ""
         self.retry_at = None
@@ -141,6 +157,11 @@ class LiveStatus:
                 line.append(" · ")
                 line.append(safe_text(self.error, 80), style="dim")
             return line
+        if self.note:
+            line = Text(self.note)
+            if self.updated is not None:
+                line.append(f" · last update {relative(self.updated, now)}")
+            return line
         if self.updated is None:
             return Text("loading…")
         return Text(f"updated {relative(self.updated, now)}")
@@ -164,26 +185,6 @@ def _label(text: str) -> Text:
 
 def _or_dash(text: str, limit: int = 200) -> Text:
     return plain(text, limit=limit) if text.strip() else Text("—", style="dim")
-
-
-def _approvers(configuration: dict[str, Any]) -> list[str]:
-    """The approvers a gate names, whatever the shape: strings, or objects with a name/email."""
-    raw = configuration.get("approvers")
-    if isinstance(raw, str):
-        raw = [raw]
-    if not isinstance(raw, list):
-        return []
-    names: list[str] = []
-    for item in raw:
-        if isinstance(item, str) and item.strip():
-            names.append(item)
-        elif isinstance(item, dict):
-            for key in ("name", "email", "user", "_id"):
-                value = item.get(key)
-                if isinstance(value, str) and value.strip():
-                    names.append(value)
-                    break
-    return names
 
 
 def render_heading(pipeline: Pipeline) -> RenderableType:
@@ -266,10 +267,9 @@ def render_gate(pipeline: Pipeline, now: datetime) -> RenderableType | None:
                 (duration((now - since).total_seconds()), "bold"),
             )
         )
-    message = gate.configuration.get("message")
-    if isinstance(message, str) and message.strip():
-        lines.append(plain(safe_text(message, 500)))
-    approvers = _approvers(gate.configuration)
+    if gate.message.strip():
+        lines.append(plain(safe_text(gate.message, 500)))
+    approvers = gate.approvers  # one reading of approvers, shared with the inbox
     if approvers:
         lines.append(Text.assemble(("approvers ", "dim"), plain(", ".join(approvers), limit=300)))
     return Group(*lines)
@@ -426,6 +426,9 @@ class DetailsScreen(ExplainingScreen):
         subscribe_action_done(self, self._action_done)
         self.refresh_now()
 
+    def on_unmount(self) -> None:
+        unsubscribe_action_done(self)
+
     # -- live refresh ---------------------------------------------------------------------
 
     def refresh_now(self) -> None:
@@ -448,15 +451,17 @@ class DetailsScreen(ExplainingScreen):
         try:
             found = await self.client.pipeline_status([pipeline_id])
         except NotFoundError:
-            found = []
+            self._mark_deleted()  # a 404 for this pipeline: the one proof that it is gone
+            return
         except OpseraError as error:
             self._failed(error)
             return
         current = next((item for item in found if item.id == pipeline_id), None)
-        if current is None:
-            self._mark_deleted()
-            return
-        self.pipeline = current
+        # An answer without it (a v1-shaped answer carries no documents) says nothing about a
+        # deletion: the screen keeps what it last saw, and says the status did not come.
+        note = "" if current is not None else "no status in the last answer"
+        if current is not None:
+            self.pipeline = current
         try:
             entries = await self.client.pipeline_logs(pipeline_id)
         except OpseraError as error:
@@ -464,7 +469,7 @@ class DetailsScreen(ExplainingScreen):
             self._failed(error)
             return
         self.entries = entries
-        self.live.succeeded(self.now())
+        self.live.succeeded(self.now(), note)
         self._render_pipeline()
         self.query_one(ActivityLog).show(entries, self.now())
         self._render_status()

@@ -18,6 +18,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from opstui.api import Pipeline, PipelineStatus
@@ -195,6 +196,7 @@ class PipelinesScreen(ActingScreen):
         self.sort_key: SortKey = "name"
         self.sort_descending = False
         self._changed: dict[str, float] = {}
+        self._highlight_timer: Timer | None = None
         self._focus_when_shown: str | None = None
 
     # -- layout ---------------------------------------------------------------------------
@@ -232,8 +234,9 @@ class PipelinesScreen(ActingScreen):
             deadline = time.monotonic() + CHANGE_HIGHLIGHT_SECONDS
             for pipeline_id in change.status_changed:
                 self._changed[pipeline_id] = deadline
-            self.set_timer(CHANGE_HIGHLIGHT_SECONDS, self._end_highlights)
-        self.marked &= set(change.pipelines)
+            self._arm_highlights()
+        if change.removed:  # only for a pipeline known gone (a 404, a complete list, a delete)
+            self.marked -= change.removed
         self._show()
         if self._focus_when_shown and self.table.move_to(self._focus_when_shown):
             self._focus_when_shown = None
@@ -247,12 +250,23 @@ class PipelinesScreen(ActingScreen):
         if done.created is not None:
             self._focus_when_shown = done.created.id
 
+    def _arm_highlights(self) -> None:
+        """One timer for every highlight, due when the earliest ends (never one per refresh)."""
+        if self._highlight_timer is not None:
+            self._highlight_timer.stop()
+            self._highlight_timer = None
+        if self._changed:
+            wait = max(0.0, min(self._changed.values()) - time.monotonic())
+            self._highlight_timer = self.set_timer(wait, self._end_highlights)
+
     def _end_highlights(self) -> None:
+        self._highlight_timer = None
         now = time.monotonic()
         ended = [key for key, deadline in self._changed.items() if deadline <= now + 0.05]
         for pipeline_id in ended:
             del self._changed[pipeline_id]
             self.table.restyle(pipeline_id, marked=pipeline_id in self.marked, changed=False)
+        self._arm_highlights()
 
     def view_pipelines(self) -> list[Pipeline]:
         """The pipelines the view shows: quick view, then filter, then sort."""

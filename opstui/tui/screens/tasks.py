@@ -22,7 +22,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Static
 from textual.widgets.data_table import CellDoesNotExist, RowKey
 
-from opstui.api import OpseraClient, OpseraError, PipelineStatus, Task
+from opstui.api import Listing, OpseraClient, OpseraError, PipelineStatus, Task
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import STATUS_ORDER, relative, safe_text, status_text
@@ -33,7 +33,9 @@ from opstui.tui.screens.details import (
     hand_over,
     status_bar,
     subscribe_action_done,
+    unsubscribe_action_done,
 )
+from opstui.tui.widgets.status_bar import skipped_text
 
 __all__ = ["TASK_KEY_ACTIONS", "TaskTable", "TasksScreen", "column_widths"]
 
@@ -187,6 +189,8 @@ class TasksScreen(ExplainingScreen):
         """Ids of the tasks marked for a batch."""
         self.live = LiveStatus()
         """The live refresh's state, for the status line."""
+        self.skipped = 0
+        """Records the last list could not read (left out, counted)."""
         self._shown: dict[str, _Row] = {}
         self._widths: dict[str, int] = {}
         self._timer: Timer | None = None
@@ -212,6 +216,9 @@ class TasksScreen(ExplainingScreen):
         self.set_interval(1.0, self._tick, name="tasks-tick")
         subscribe_action_done(self, self._action_done)
         self.refresh_now()
+
+    def on_unmount(self) -> None:
+        unsubscribe_action_done(self)
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout_columns(event.size.width)
@@ -264,7 +271,9 @@ class TasksScreen(ExplainingScreen):
             self._arm(delay)
             return
         self.live.succeeded(self.now())
-        self._apply(tasks)
+        self.skipped = tasks.skipped if isinstance(tasks, Listing) else 0
+        # Only a complete listing says that a task absent from it is gone.
+        self._apply(tasks, complete=isinstance(tasks, Listing) and tasks.complete)
         self._render_status()
         self._arm(self.refresh_interval)
 
@@ -299,16 +308,21 @@ class TasksScreen(ExplainingScreen):
             _cut(Text(row.owner)),
         ]
 
-    def _apply(self, tasks: Sequence[Task]) -> None:
-        """Bring the table to ``tasks``: changed cells updated in place, new rows added at the end,
-        rows of tasks that are gone removed; the cursor stays on its task."""
+    def _apply(self, tasks: Sequence[Task], *, complete: bool = False) -> None:
+        """Bring the table to ``tasks``: changed cells updated in place, new rows added at the end;
+        with a ``complete`` listing, rows of tasks absent from it removed (otherwise they stay, as
+        last seen, marks and all). The cursor stays on its task."""
         table = self.table
         cursor_key = self._cursor_key()
         fresh = {task.id: task for task in tasks}
-        for task_id in [key for key in self._shown if key not in fresh]:
-            table.remove_row(task_id)
-            del self._shown[task_id]
-            self.marked.discard(task_id)
+        if complete:
+            for task_id in [key for key in self._shown if key not in fresh]:
+                table.remove_row(task_id)
+                del self._shown[task_id]
+                self.marked.discard(task_id)
+        else:
+            fresh = {**self.tasks, **fresh}
+            tasks = list(fresh.values())
         for task in tasks:
             row = self._row(task)
             old = self._shown.get(task.id)
@@ -361,7 +375,10 @@ class TasksScreen(ExplainingScreen):
                 counts.append(f"{tally[state]} {state.value}")
         elif self.live.updated is not None:
             counts.append("no tasks", style="dim")
-        status.update(status_bar(counts, self.live.text(self.now())))
+        live = self.live.text(self.now())
+        if self.skipped:  # on the right, which always shows whole
+            live = Text.assemble((skipped_text(self.skipped, "task"), "bold"), " · ", live)
+        status.update(status_bar(counts, live))
         status.set_class(self.live.offline, "-offline")
 
     # -- selection and actions ------------------------------------------------------------
@@ -412,7 +429,9 @@ class TasksScreen(ExplainingScreen):
     def _action_done(self, done: Performed) -> None:
         """The app finished an action: list again now if it touched tasks."""
         if done.sent and done.kind == "task":
-            self.marked -= set(done.sent)  # a batch done is not the next key's batch too
+            # A batch done is not the next key's batch too; but the marks of the tasks that
+            # failed, or whose outcome is unknown, stay: to retry them.
+            self.marked -= set(done.succeeded)
             self.refresh_now()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -22,7 +22,7 @@ from opstui.api import PipelineStatus
 from opstui.tui.format import STATUS_STYLE, relative, safe_text
 from opstui.tui.store import LivePhase, LiveState, PipelinesChanged, PipelineStore
 
-__all__ = ["COUNTED", "StatusBar", "counts_text", "live_text"]
+__all__ = ["COUNTED", "StatusBar", "counts_text", "live_text", "skipped_text"]
 
 COUNTED: tuple[PipelineStatus, ...] = (
     PipelineStatus.AWAITING_APPROVAL,
@@ -44,6 +44,11 @@ def counts_text(counts: dict[PipelineStatus, int]) -> Text:
         count = counts.get(status, 0)
         text.append(f"{count} {status.value}", style=STATUS_STYLE[status] if count else "")
     return text
+
+
+def skipped_text(count: int, noun: str) -> str:
+    """``2 pipelines could not be read``: records a list left out, one by one."""
+    return f"{count} {noun}{'' if count == 1 else 's'} could not be read"
 
 
 def _seconds(seconds: float) -> str:
@@ -123,6 +128,10 @@ class StatusBar(Widget):
         self.store.live.subscribe(self, self._on_live)
         self.set_interval(1.0, self.refresh)
 
+    def on_unmount(self) -> None:
+        self.store.changed.unsubscribe(self)
+        self.store.live.unsubscribe(self)
+
     def _on_changed(self, change: PipelinesChanged) -> None:
         self.refresh()
 
@@ -140,7 +149,7 @@ class StatusBar(Widget):
 
     @property
     def right_text(self) -> Text:
-        """The live state, as shown."""
+        """The live state, as shown (always whole); first, what the last list could not read."""
         state = self.store.state
         if state.phase is LivePhase.REFUSED:
             name = "status-bar--error"
@@ -148,7 +157,13 @@ class StatusBar(Widget):
             name = "status-bar--warning"
         else:
             name = "status-bar--live"
-        return Text(live_text(state, self.now()), style=self.get_component_rich_style(name))
+        text = Text()
+        if self.store.skipped:
+            warning = self.get_component_rich_style("status-bar--warning")
+            text.append(skipped_text(self.store.skipped, "pipeline"), style=warning)
+            text.append(" · ")
+        text.append(live_text(state, self.now()), style=self.get_component_rich_style(name))
+        return text
 
     def render(self) -> RenderableType:
         grid = Table.grid(expand=True, padding=(0, 0, 0, 2))

@@ -1,0 +1,97 @@
+"""Memory that does not grow with what the app has seen: popped screens, caches, actions."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from typing import Any
+
+from textual.screen import Screen
+
+from opstui.api import PipelineStatus
+from opstui.sim.clock import ManualClock
+from opstui.sim.server import SimServer
+from opstui.tui.screens.details import DetailsScreen
+from opstui.tui.screens.tasks import TasksScreen
+from tests.tui.conftest import (
+    MakeApp,
+    action_bodies,
+    first_with,
+    highlight,
+    refresh,
+    screen_of,
+    settle,
+    table_of,
+)
+
+
+async def test_popped_details_and_tasks_screens_are_let_go(
+    make_app: MakeApp, sim: SimServer
+) -> None:
+    # A stopped timer's handle stays in asyncio's queue until it would have fired, holding its
+    # screen until then: with a short refresh, that is soon. A signal would hold it for good.
+    app = make_app(refresh=0.2)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        gone: list[weakref.ref[Screen[Any]]] = []
+        for _ in range(2):
+            await highlight(pilot, first_with(app, PipelineStatus.RUNNING))
+            await pilot.press("enter")
+            await settle(pilot)
+            assert isinstance(app.screen, DetailsScreen)
+            gone.append(weakref.ref(app.screen))
+            await pilot.press("escape")
+            await pilot.press("t")
+            await settle(pilot)
+            assert isinstance(app.screen, TasksScreen)
+            gone.append(weakref.ref(app.screen))
+            await pilot.press("escape")
+            await settle(pilot)
+        subscribers = [
+            node
+            for signal in (app.action_done, app.store.changed, app.store.live)
+            for node in signal._subscriptions
+        ]
+        assert not any(isinstance(node, DetailsScreen | TasksScreen) for node in subscribers)
+        for _ in range(100):
+            gc.collect()
+            if all(ref() is None for ref in gone):
+                break
+            await pilot.pause(0.05)
+        assert [ref() for ref in gone] == [None] * 4, "no popped screen is still held"
+        assert action_bodies(sim) == []
+
+
+async def test_the_filter_cache_holds_only_pipelines_that_exist(
+    make_app: MakeApp, sim: SimServer, clock: ManualClock
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "a", "enter")  # the filter reads every pipeline's text
+        for _ in range(5):
+            clock.advance(10 * 60)  # runs move along: new documents, new text
+            await refresh(pilot)
+        store = app.store
+        assert set(store._haystacks) <= set(store.pipelines)
+        assert all(store.pipelines[key] is cached for key, (cached, _) in store._haystacks.items())
+
+        doomed = table_of(app).row_ids[:3]
+        sim.world.delete_pipelines(doomed)
+        await refresh(pilot)  # a complete list: they are gone, and so is their cached text
+        assert not set(doomed) & set(store._haystacks)
+        assert not set(doomed) & set(store.pipelines)
+        assert screen_of(app).marked == set()
+
+
+async def test_finished_actions_leave_nothing_behind(make_app: MakeApp, sim: SimServer) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for status, key in ((PipelineStatus.SUCCESS, "r"), (PipelineStatus.RUNNING, "s")):
+            await highlight(pilot, first_with(app, status))
+            await pilot.press(key, "y")
+            await settle(pilot)
+        assert len(action_bodies(sim)) == 2
+        assert app.actions.in_flight == []
+        assert app.actions.flights._flights == [] and app.actions._in_flight == set()
