@@ -273,7 +273,10 @@ class TasksScreen(ExplainingScreen):
         self.live.succeeded(self.now())
         self.skipped = tasks.skipped if isinstance(tasks, Listing) else 0
         # Only a complete listing says that a task absent from it is gone.
-        self._apply(tasks, complete=isinstance(tasks, Listing) and tasks.complete)
+        self._apply(
+            sorted(tasks, key=_newest_first),
+            complete=isinstance(tasks, Listing) and tasks.complete,
+        )
         self._render_status()
         self._arm(self.refresh_interval)
 
@@ -484,3 +487,9 @@ class TasksScreen(ExplainingScreen):
 
 def _values(row: _Row) -> tuple[object, ...]:
     return (row.mark, row.state, row.name, row.type, row.runs, row.last, row.owner)
+
+
+def _newest_first(task: Task) -> tuple[float, str]:
+    """The table's order: the newest task first (the client lists oldest first, for paging)."""
+    created = task.created_at
+    return (-created.timestamp() if created is not None else float("inf"), task.id)
