@@ -1,30 +1,37 @@
 """Notifications for the events an operator must not miss: a gate opened, a run failed.
 
 Each event has a key (pipeline, run, gate), so the same event never notifies twice, however often
-the data is refreshed or the status flickers. What already waited or had failed when the app
-started is remembered, not announced. Besides the in-app toast, by default the terminal bell
-rings (once per refresh, not once per event), and optionally a desktop notification travels as
-the terminal's own escape, OSC 9 or OSC 777, which also crosses SSH (and tmux, wrapped).
+the data is refreshed. What already waited or had failed when the app started is remembered, not
+announced. However many events one refresh brings, they make one toast ("12 runs failed: a, b,
+c…"), one ring of the terminal bell and, if asked for, one desktop notification, which travels as
+the terminal's own escape, OSC 9 or OSC 777, and so also crosses SSH (and tmux, wrapped).
+
+The notifier remembers only the keys of what is true now (the gates that wait, the runs that
+failed): a pipeline that leaves its gate or its failure drops its key, so memory stays bounded by
+the number of current gates and failures however long the app runs.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Iterable
+import heapq
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Literal
 
 from opstui.api import Pipeline, PipelineStatus
+from opstui.api.text import one_line
 from opstui.config import DesktopNotify
 
-__all__ = ["Event", "Notifier", "desktop_escape", "event_of"]
+__all__ = ["Event", "EventKey", "Notifier", "desktop_escape", "event_key", "event_of", "summary"]
 
 EventKind = Literal["gate", "failure"]
 Severity = Literal["information", "warning", "error"]
+EventKey = tuple[str, ...]
+"""What makes an event happen once: (pipeline, run, "gate", step) or (pipeline, run, "failed")."""
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-MAX_DESKTOP = 3
-"""More events than this in one refresh make one summary instead of one notification each."""
+NAMES_SHOWN = 3
+"""How many pipelines a summary names before it trails off with ``…``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,43 +40,73 @@ class Event:
 
     kind: EventKind
     pipeline_id: str
-    key: tuple[str, ...]
+    key: EventKey
     text: str
+    """The whole story on one line: ``deploy failed at Build (run 4)``."""
+    name: str = ""
+    """The pipeline's name, cleaned, for summaries of many events."""
 
 
-def _clean(text: str, limit: int = 120) -> str:
-    text = " ".join(_UNSAFE.sub(" ", text).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def event_key(pipeline: Pipeline) -> EventKey | None:
+    """The key of the event a pipeline's current state stands for, if any (cheap: no text)."""
+    status = pipeline.status
+    if status is PipelineStatus.AWAITING_APPROVAL:
+        step = pipeline.current_step
+        return (pipeline.id, str(pipeline.run_count), "gate", step.id if step else "")
+    if status is PipelineStatus.FAILED:
+        return (pipeline.id, str(pipeline.run_count), "failed")
+    return None
 
 
 def event_of(pipeline: Pipeline) -> Event | None:
     """The event a pipeline's current state stands for, if any."""
-    name = _clean(pipeline.name or pipeline.id, 60)
+    key = event_key(pipeline)
+    if key is None:
+        return None
+    name = one_line(pipeline.name or pipeline.id, 60)
     step = pipeline.current_step
-    step_name = _clean(step.name, 40) if step else ""
-    run = str(pipeline.run_count)
-    if pipeline.status is PipelineStatus.AWAITING_APPROVAL:
-        where = f" at {step_name}" if step_name else ""
-        return Event(
-            "gate",
-            pipeline.id,
-            (pipeline.id, run, "gate", step.id if step else ""),
-            f"{name} awaits approval{where}",
-        )
-    if pipeline.status is PipelineStatus.FAILED:
-        where = f" at {step_name}" if step_name else ""
-        return Event(
-            "failure",
-            pipeline.id,
-            (pipeline.id, run, "failed"),
-            f"{name} failed{where} (run {run})",
-        )
-    return None
+    step_name = one_line(step.name, 40) if step else ""
+    where = f" at {step_name}" if step_name else ""
+    if key[2] == "gate":
+        return Event("gate", pipeline.id, key, f"{name} awaits approval{where}", name)
+    run = key[1]
+    return Event("failure", pipeline.id, key, f"{name} failed{where} (run {run})", name)
+
+
+def _names(events: Sequence[Event]) -> str:
+    first = heapq.nsmallest(NAMES_SHOWN, (event.name for event in events), key=str.casefold)
+    return ", ".join(first) + ("…" if len(events) > NAMES_SHOWN else "")
+
+
+def summary(events: Sequence[Event]) -> list[str]:
+    """What one refresh's events say, one line per kind (gates first).
+
+    One event of a kind tells its whole story; more make a count and the first few names in
+    alphabetical order:
+    ``3 gates wait for approval: a, b, c`` and ``12 runs failed: d, e, f…``.
+    """
+    lines: list[str] = []
+    gates = [event for event in events if event.kind == "gate"]
+    failures = [event for event in events if event.kind == "failure"]
+    if len(gates) == 1:
+        lines.append(gates[0].text)
+    elif gates:
+        lines.append(f"{len(gates)} gates wait for approval: {_names(gates)}")
+    if len(failures) == 1:
+        lines.append(failures[0].text)
+    elif failures:
+        lines.append(f"{len(failures)} runs failed: {_names(failures)}")
+    return lines
 
 
 def desktop_escape(kind: DesktopNotify, title: str, body: str, *, tmux: bool = False) -> str:
-    """The escape sequence that asks the terminal for a desktop notification ('' when off)."""
-    title, body = _clean(title, 60).replace(";", ","), _clean(body, 200)
+    """The escape sequence that asks the terminal for a desktop notification ('' when off).
+
+    Title and body are folded to one printable line (no controls, no bidi or other format
+    characters, no line separators); a ``;`` in the title, which OSC 777 reads as the end of
+    the title, becomes ``,``.
+    """
+    title, body = one_line(title, 60).replace(";", ","), one_line(body, 200)
     if kind == "osc9":
         sequence = f"\x1b]9;{title}: {body}\x07"
     elif kind == "osc777":
@@ -82,7 +119,7 @@ def desktop_escape(kind: DesktopNotify, title: str, body: str, *, tmux: bool = F
 
 
 class Notifier:
-    """Turns refreshed pipelines into notifications, each event once."""
+    """Turns refreshed pipelines into notifications: each event once, one of each per refresh."""
 
     def __init__(
         self,
@@ -98,22 +135,33 @@ class Notifier:
         self.bell = bell
         self.desktop = desktop
         self.tmux = tmux
-        self._seen: set[tuple[str, ...]] = set()
+        self._current: set[EventKey] = set()
         self._primed = False
 
+    @property
+    def remembered(self) -> AbstractSet[EventKey]:
+        """The keys remembered: those of the gates and failures seen at the last observation."""
+        return frozenset(self._current)
+
     def observe(self, pipelines: Iterable[Pipeline]) -> list[Event]:
-        """Look at the latest pipelines; notify and return the events not seen before.
+        """Look at the latest pipelines (all of them); notify and return the events not seen before.
 
         The first call only remembers what is already there: a gate that waited before the app
-        started is shown in the table and the inbox, not announced as news.
+        started is shown in the table and the inbox, not announced as news. Keys of states that
+        are gone (approved, re-run, deleted) are forgotten, so a new run can notify again.
         """
+        current: set[EventKey] = set()
         fresh: list[Event] = []
         for pipeline in pipelines:
-            event = event_of(pipeline)
-            if event is None or event.key in self._seen:
+            key = event_key(pipeline)
+            if key is None or key in current:
                 continue
-            self._seen.add(event.key)
-            fresh.append(event)
+            current.add(key)
+            if key not in self._current:
+                event = event_of(pipeline)
+                if event is not None:
+                    fresh.append(event)
+        self._current = current
         if not self._primed:
             self._primed = True
             return []
@@ -122,17 +170,15 @@ class Notifier:
         return fresh
 
     def _announce(self, events: list[Event]) -> None:
-        for event in events:
-            self._toast(event.text, "warning" if event.kind == "gate" else "error")
+        lines = summary(events)
+        failed = any(event.kind == "failure" for event in events)
+        self._toast("\n".join(lines), "error" if failed else "warning")
         if self.bell:
             self._emit("\x07")
         if self.desktop == "off":
             return
-        if len(events) > MAX_DESKTOP:
-            gates = sum(1 for e in events if e.kind == "gate")
-            body = f"{gates} gate(s) await approval, {len(events) - gates} run(s) failed"
-            self._emit(desktop_escape(self.desktop, "opstui", body, tmux=self.tmux))
-            return
-        for event in events:
-            title = "Approval needed" if event.kind == "gate" else "Run failed"
-            self._emit(desktop_escape(self.desktop, title, event.text, tmux=self.tmux))
+        if len(events) == 1:
+            title = "Approval needed" if events[0].kind == "gate" else "Run failed"
+        else:
+            title = "opstui"
+        self._emit(desktop_escape(self.desktop, title, "; ".join(lines), tmux=self.tmux))

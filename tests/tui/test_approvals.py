@@ -166,9 +166,14 @@ def test_order_unknown_waits_last_ties_by_name(sim: SimServer) -> None:
         ({"message": 42, "approvers": ["ada@x", 7, {"id": 1}, None, " ", "b"]}, "", "ada@x, b"),
         ({"message": None, "approvers": {"group": "ops"}}, "", ""),
         ({"approvers": 3}, "", ""),
+        (
+            {"approvers": [{"email": "ada@x"}, {"name": "Alan", "email": "alan@x"}, {"id": 1}]},
+            "",
+            "ada@x, Alan",
+        ),
         ({}, "", ""),
     ],
-    ids=["list", "string", "mixed-list", "object", "number", "none"],
+    ids=["list", "string", "mixed-list", "object", "number", "none", "people"],
 )
 def test_gate_configuration_is_read_tolerantly(
     configuration: dict[str, Any], message: str, approvers: str
@@ -237,6 +242,48 @@ async def test_server_text_is_shown_literally(make_app: MakeApp, sim: SimServer)
         assert "\x1b" not in screen_text
 
 
+async def test_approvers_given_as_people_show_in_the_row_and_the_preview(
+    make_app: MakeApp, sim: SimServer
+) -> None:
+    """Objects naming a person (by email, or by name) are read as the details screen reads them."""
+    people = [
+        {"email": "ada@example.com"},
+        {"name": "Alan Turing", "email": "alan@example.com"},
+        {"role": "ops"},
+        "grace@example.com",
+    ]
+    created = sim.world.create_pipeline(
+        {
+            "name": "people-gate",
+            "workflow": {
+                "plan": [
+                    {
+                        "name": "Sign off",
+                        "tool": {
+                            "tool_identifier": "approval",
+                            "configuration": {"message": "Ship?", "approvers": people},
+                        },
+                    },
+                    {"name": "Deploy", "tool": {"tool_identifier": "command-line"}},
+                ]
+            },
+        }
+    )
+    sim.world.run_pipelines([created["_id"]])
+    app = make_app(start="approvals")
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot)
+        shown = "ada@example.com, Alan Turing, grace@example.com"
+        pipeline = app.store.pipelines[created["_id"]]
+        assert pipeline.gate is not None and pipeline.gate.approvers == shown.split(", ")
+        assert cells(app, created["_id"])["approvers"] == shown
+        assert table_of(app).move_to(created["_id"])
+        await pilot.pause()
+        preview = inbox_of(app).query_one(GatePreview)
+        assert preview.pipeline is not None and preview.pipeline.id == created["_id"]
+        assert f"Approvers: {shown}" in preview_text(preview.pipeline).plain
+
+
 # -- live ---------------------------------------------------------------------------------------
 
 
@@ -250,7 +297,10 @@ async def test_waiting_column_ages_with_the_clock(make_app: MakeApp, clock: Manu
         assert before[ids[-1]]["waited"] == "5m 08s"
 
         clock.advance(95)
-        await pilot.pause(1.3)  # the screen's one-second tick, no refresh
+        for _ in range(100):  # the screen's one-second tick ages the column, with no refresh
+            if cells(app, ids[-1])["waited"] != before[ids[-1]]["waited"]:
+                break
+            await pilot.pause(0.05)
 
         for pipeline_id in ids:
             since = app.store.pipelines[pipeline_id].waiting_since

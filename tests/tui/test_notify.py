@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
+
+import pytest
 
 from opstui.api import OpseraClient, Pipeline, PipelineStatus
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
+from opstui.sim.world import World
 from opstui.tui.notify import Notifier, desktop_escape
 from tests.conftest import TOKEN
 
@@ -40,13 +44,17 @@ async def test_each_new_gate_and_failure_notifies_exactly_once(
 
         # Let the world live for ten minutes; runs reach gates and some fail.
         events = []
+        busy_refreshes = 0
         for _ in range(20):
             clock.advance(30)
-            events += watcher.observe(await client.list_pipelines())
+            fresh = watcher.observe(await client.list_pipelines())
+            events += fresh
+            busy_refreshes += bool(fresh)
         assert events, "ten simulated minutes bring at least one gate or failure"
         assert len({e.key for e in events}) == len(events), "no event twice"
-        assert len(recorder.toasts) == len(events)
-        assert recorder.emitted.count("\x07") >= 1
+        assert len(events) > busy_refreshes, "some refresh brought several events"
+        assert len(recorder.toasts) == busy_refreshes, "one toast per refresh that brought news"
+        assert recorder.emitted.count("\x07") == busy_refreshes, "one bell per such refresh"
         now = await client.list_pipelines()
         assert watcher.observe(now) == [], "the same state again is not news"
         for event in events:
@@ -84,7 +92,8 @@ def test_bell_rings_once_per_refresh_and_desktop_summarises_floods() -> None:
     assert len(events) == 5
     assert recorder.emitted.count("\x07") == 1
     desktop = [e for e in recorder.emitted if e.startswith("\x1b]9;")]
-    assert desktop == ["\x1b]9;opstui: 5 gate(s) await approval, 0 run(s) failed\x07"]
+    assert desktop == ["\x1b]9;opstui: 5 gates wait for approval: p0, p1, p2…\x07"]
+    assert recorder.toasts == [("5 gates wait for approval: p0, p1, p2…", "warning")]
 
 
 def test_bell_and_desktop_can_be_turned_off() -> None:
@@ -126,6 +135,10 @@ def test_the_same_gate_in_a_new_run_is_a_new_event() -> None:
     assert [text for text, _ in recorder.toasts] == ["deploy awaits approval at Approve"] * 2
 
 
+def _is_news(message: str) -> bool:
+    return "approval" in message or " failed" in message
+
+
 async def test_the_app_notifies_each_new_gate_or_failure_once(
     make_app: Any, sim: SimServer, clock: ManualClock
 ) -> None:
@@ -136,28 +149,243 @@ async def test_the_app_notifies_each_new_gate_or_failure_once(
     app.notifier._emit = emitted.append
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert not any("awaits approval" in str(n.message) for n in app._notifications), (
+        assert not any(_is_news(str(n.message)) for n in app._notifications), (
             "gates that waited before the app started are not news"
         )
         announced: list[str] = []
         for _ in range(20):
             clock.advance(30)
             await refresh(pilot)
-            announced = [
-                str(n.message)
-                for n in app._notifications
-                if "awaits approval" in str(n.message) or " failed" in str(n.message)
-            ]
+            announced = [str(n.message) for n in app._notifications if _is_news(str(n.message))]
             if announced:
                 break
         assert announced, "ten simulated minutes bring a gate or a failure"
         rings = emitted.count("\x07")
         assert rings == 1
         await refresh(pilot)  # the same state again
-        again = [
-            str(n.message)
-            for n in app._notifications
-            if "awaits approval" in str(n.message) or " failed" in str(n.message)
-        ]
+        again = [str(n.message) for n in app._notifications if _is_news(str(n.message))]
         assert again == announced
         assert emitted.count("\x07") == rings
+
+
+# -- one toast, one bell, one desktop notification per refresh ---------------------------------
+
+
+def test_a_flood_of_failures_makes_one_toast_one_bell_one_desktop_notification() -> None:
+    recorder = Recorder()
+    watcher = notifier(recorder, desktop="osc777")
+    watcher.observe([])
+    events = watcher.observe([_pipeline(f"run{i:03d}", "failed") for i in range(200)])
+    assert len(events) == 200, "each event still counts"
+    assert recorder.toasts == [("200 runs failed: run000, run001, run002…", "error")]
+    assert recorder.emitted == [
+        "\x07",
+        "\x1b]777;notify;opstui;200 runs failed: run000, run001, run002…\x07",
+    ]
+
+
+def test_gates_and_failures_of_one_refresh_share_one_toast() -> None:
+    recorder = Recorder()
+    watcher = notifier(recorder, desktop="osc9")
+    watcher.observe([])
+    gates = [_pipeline(f"gate{i}", "gate") for i in range(3)]
+    watcher.observe([*gates, _pipeline("build", "failed")])
+    assert recorder.toasts == [
+        ("3 gates wait for approval: gate0, gate1, gate2\nbuild failed at Approve (run 2)", "error")
+    ]
+    assert recorder.emitted.count("\x07") == 1
+    [desktop] = [e for e in recorder.emitted if e != "\x07"]
+    assert desktop == (
+        "\x1b]9;opstui: 3 gates wait for approval: gate0, gate1, gate2; "
+        "build failed at Approve (run 2)\x07"
+    )
+
+
+def test_one_event_keeps_its_own_words() -> None:
+    recorder = Recorder()
+    watcher = notifier(recorder, desktop="osc9")
+    watcher.observe([])
+    watcher.observe([_pipeline("deploy", "gate")])
+    assert recorder.toasts == [("deploy awaits approval at Approve", "warning")]
+    assert recorder.emitted == [
+        "\x07",
+        "\x1b]9;Approval needed: deploy awaits approval at Approve\x07",
+    ]
+
+
+# -- bounded memory ---------------------------------------------------------------------------
+
+
+def _running(name: str, run: int) -> Pipeline:
+    return Pipeline.model_validate(
+        {
+            "_id": f"{abs(hash(name)) % 10**24:024d}",
+            "name": name,
+            "workflow": {"run_count": run, "last_step": {"status": "running"}},
+        }
+    )
+
+
+def test_a_state_that_ends_is_forgotten_and_can_fire_again() -> None:
+    recorder = Recorder()
+    watcher = notifier(recorder)
+    watcher.observe([])
+    failed = _pipeline("deploy", "failed", run=2)
+    assert len(watcher.observe([failed])) == 1
+    assert watcher.remembered == {(failed.id, "2", "failed")}
+    watcher.observe([_running("deploy", 3)])
+    assert watcher.remembered == set(), "re-run: the failure is no longer current"
+    [gate] = watcher.observe([_pipeline("deploy", "gate", run=3)])
+    assert watcher.remembered == {gate.key} == {(failed.id, "3", "gate", "b" * 24)}
+    watcher.observe([])
+    assert watcher.remembered == set(), "a pipeline gone from the list drops its key"
+    assert len(recorder.toasts) == 2
+
+
+def test_memory_stays_bounded_over_ten_thousand_refreshes_with_churn() -> None:
+    """Pipelines come and go, runs start, wait, fail and start again: the notifier keeps only
+    the keys of what is current, and still announces each new state exactly once."""
+    rng = random.Random(7)
+    population = [f"p{i:03d}" for i in range(120)]
+    runs = range(1, 6)
+    # Built once: parsing documents is what a real refresh does, and too slow to repeat here.
+    states: dict[tuple[str, str, int], Pipeline] = {}
+    for name in population:
+        for run in runs:
+            states[name, "gate", run] = _pipeline(name, "gate", run)
+            states[name, "failed", run] = _pipeline(name, "failed", run)
+            states[name, "running", run] = _running(name, run)
+    recorder = Recorder()
+    watcher = notifier(recorder)
+    current: dict[str, tuple[str, int]] = {}
+    previous_keys: set[tuple[str, ...]] = set()
+    ever: set[tuple[str, ...]] = set()
+    busy = 0
+    for cycle in range(10_000):
+        window = population[(cycle // 40) % 90 :][:30]  # a sliding tenant: some leave, some come
+        for name in list(current):
+            if name not in window:
+                del current[name]
+        for name in rng.sample(window, 4):
+            kind = rng.choice(("gate", "failed", "running"))
+            current[name] = (kind, rng.choice(runs))
+        shown = [states[name, kind, run] for name, (kind, run) in current.items()]
+        fresh = watcher.observe(shown)
+        keys = {
+            (states[name, kind, run].id, str(run), "gate", "b" * 24)
+            if kind == "gate"
+            else (states[name, kind, run].id, str(run), "failed")
+            for name, (kind, run) in current.items()
+            if kind != "running"
+        }
+        if cycle:
+            assert {e.key for e in fresh} == keys - previous_keys, "each new state once"
+        busy += bool(fresh)
+        ever |= keys
+        previous_keys = keys
+        assert len(watcher.remembered) <= len(keys)
+        assert watcher.remembered == keys
+    assert len(ever) > 10 * 30, "the churn went through far more states than are ever current"
+    assert len(recorder.toasts) == busy
+    assert recorder.emitted.count("\x07") == busy
+
+
+# -- hostile text stays inert in desktop notifications -----------------------------------------
+
+HOSTILE = "ev\u202eil\u2066 na\u200bme\x1b]52;c;aGk=\x07 line\u2028two\u2029\ud800 \x9b31m; end"
+
+
+@pytest.mark.parametrize("kind", ["osc9", "osc777"])
+@pytest.mark.parametrize("tmux", [False, True], ids=["plain", "tmux"])
+def test_desktop_bodies_carry_no_control_or_format_characters(kind: Any, tmux: bool) -> None:
+    recorder = Recorder()
+    watcher = notifier(recorder, desktop=kind, tmux=tmux, bell=False)
+    watcher.observe([])
+    watcher.observe([_pipeline(HOSTILE, "gate")])
+    [escape] = recorder.emitted
+    if tmux:
+        assert escape.startswith("\x1bPtmux;\x1b\x1b]") and escape.endswith("\x07\x1b\\")
+        inner = escape[len("\x1bPtmux;\x1b\x1b]") : -len("\x07\x1b\\")]
+    else:
+        assert escape.startswith("\x1b]") and escape.endswith("\x07")
+        inner = escape[2:-1]
+    assert inner.isprintable(), repr(inner)  # no Cc, Cf, Cs, Zl, Zp: no ESC, BEL, bidi, ZWSP
+    for char in "\u202e\u2066\u200b\x1b\x07\u2028\u2029\ud800\x9b":
+        assert char not in inner
+    cleaned = "ev il na me ]52;c;aGk= line two 31m; end awaits approval at Approve"
+    if kind == "osc9":
+        assert inner == f"9;Approval needed: {cleaned}"
+    else:
+        assert inner == f"777;notify;Approval needed;{cleaned}"
+    escape.encode("utf-8")  # a lone surrogate would not even reach the terminal
+
+
+def test_a_semicolon_in_the_title_cannot_end_it_early() -> None:
+    assert desktop_escape("osc777", "a;b\u202e;c", "d") == "\x1b]777;notify;a,b ,c;d\x07"
+
+
+def test_toasts_are_one_clean_line_per_kind() -> None:
+    recorder = Recorder()
+    watcher = notifier(recorder, bell=False)
+    watcher.observe([])
+    watcher.observe([_pipeline(HOSTILE, "failed")])
+    [(text, _)] = recorder.toasts
+    assert text.isprintable() and "\u202e" not in text
+
+
+# -- in the app ---------------------------------------------------------------------------------
+
+
+async def test_a_refresh_with_200_failures_raises_one_toast_and_one_bell(
+    make_app: Any, sim: SimServer, clock: ManualClock
+) -> None:
+    from tests.tui.conftest import refresh, settle
+
+    sim.world = World(seed=7, pipelines=0, tasks=0, clock=clock, failure_rate=1.0, autorun=False)
+    app = make_app(bell=True)
+    toasts: list[str] = []
+    rings: list[int] = []
+    notify = app.notify
+
+    def recording_notify(message: str, **options: Any) -> None:
+        toasts.append(message)
+        notify(message, **options)
+
+    app.notify = recording_notify  # type: ignore[method-assign]
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert toasts == [] and rings == []
+        ids = [
+            sim.world.create_pipeline(
+                {
+                    "name": f"build-{i:03d}",
+                    "workflow": {
+                        "plan": [{"name": "Build", "tool": {"tool_identifier": "command-line"}}]
+                    },
+                }
+            )["_id"]
+            for i in range(200)
+        ]
+        await refresh(pilot)
+        sim.world.run_pipelines(ids)
+        clock.advance(60)
+        await refresh(pilot)
+        failed = [p for p in app.store.pipelines.values() if p.status is PipelineStatus.FAILED]
+        assert len(failed) == 200
+        assert toasts == ["200 runs failed: build-000, build-001, build-002…"]
+        assert len(rings) == 1
+        shown = [str(n.message) for n in app._notifications]
+        assert shown.count(toasts[0]) == 1 and len(shown) == 1
+        assert len(app.notifier.remembered) == 200
+
+        await refresh(pilot)  # the same failures again: not news
+        assert len(toasts) == 1 and len(rings) == 1
+
+        sim.world.run_pipelines(ids)  # a new run of each: its failure is news again, once
+        await refresh(pilot)
+        assert len(app.notifier.remembered) == 0, "running: nothing to remember"
+        clock.advance(60)
+        await refresh(pilot)
+        assert toasts[1:] == ["200 runs failed: build-000, build-001, build-002…"]
+        assert len(rings) == 2

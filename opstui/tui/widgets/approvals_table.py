@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from rich.style import Style
 from rich.text import Text
@@ -64,29 +64,14 @@ def gates_in_order(pipelines: Iterable[Pipeline]) -> list[Pipeline]:
     return sorted(gates, key=order)
 
 
-def _configuration(gate: Step | None) -> dict[str, Any]:
-    return gate.configuration if gate is not None else {}
-
-
 def gate_message(gate: Step | None) -> str:
-    """What the gate asks (its configuration's ``message``), folded to one line; '' if none."""
-    message = _configuration(gate).get("message")
-    return " ".join(message.split()) if isinstance(message, str) else ""
+    """What the gate asks (:attr:`Step.message`), its whitespace folded to one line; '' if none."""
+    return " ".join(gate.message.split()) if gate is not None else ""
 
 
 def gate_approvers(gate: Step | None) -> str:
-    """Who may approve (``approvers``: a list of strings, or one string), comma separated.
-
-    Anything else a server may send there (numbers, objects, nested lists) is left out.
-    """
-    approvers = _configuration(gate).get("approvers")
-    if isinstance(approvers, str):
-        names = [approvers]
-    elif isinstance(approvers, list):
-        names = [item for item in approvers if isinstance(item, str)]
-    else:
-        names = []
-    return ", ".join(name.strip() for name in names if name.strip())
+    """Who may approve (:attr:`Step.approvers`, the one reading of them), comma separated."""
+    return ", ".join(gate.approvers) if gate is not None else ""
 
 
 def waited_seconds(pipeline: Pipeline, now: datetime) -> float | None:
