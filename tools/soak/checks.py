@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tools.soak.clis import Invocation
+from tools.soak.clis import Invocation, where_it_broke
 from tools.soak.gateway import Seen
 
 DOCUMENTED_EXITS = frozenset({0, 1, 2, 3, 4})
+EXIT_UNREACHABLE = 4
 AUDIT_KEYS = frozenset({"action", "type", "targets", "server", "source", "outcomes", "time"})
 UNREADABLE_AFTER = frozenset(
     {"hang", "truncated", "empty-200", "malformed-json", "wrong-shape", "lying-gzip"}
@@ -45,22 +46,29 @@ class AppRun:
     samples: list[dict[str, Any]]
 
 
-def _tail(text: str, lines: int = 12) -> str:
-    return "\n".join("    " + line for line in text.strip().splitlines()[-lines:])
+def _tail(text: str, lines: int = 6) -> str:
+    """The end of a process's stderr, indented for the report."""
+    rows = [row for row in text.strip().splitlines() if row.strip()]
+    return "\n".join("    " + row for row in rows[-lines:])
+
+
+def _said(stderr: str) -> str:
+    """For a traceback, where in opstui it broke and what was raised; else the stderr's end."""
+    return where_it_broke(stderr) or _tail(stderr)
 
 
 def crashes(app: AppRun, invocations: Sequence[Invocation]) -> Check:
     """No process crashed: documented exit codes only, no traceback, nothing hung."""
     problems = []
     if app.exit_code != 0 or "Traceback" in app.stderr or app.summary is None:
-        problems.append(f"app: exit code {app.exit_code}\n{_tail(app.stderr, 30)}")
+        problems.append(f"app: exit code {app.exit_code}\n{_said(app.stderr)}")
     for inv in invocations:
         if inv.exit_code is None:
             problems.append(f"{inv.who} `opstui {' '.join(inv.argv)}`: hung, killed")
         elif inv.exit_code not in DOCUMENTED_EXITS or inv.traceback:
             problems.append(
                 f"{inv.who} `opstui {' '.join(inv.argv)}`: exit code {inv.exit_code}"
-                f"{', traceback' if inv.traceback else ''}\n{_tail(inv.stderr_tail)}"
+                f"{', traceback' if inv.traceback else ''}\n{inv.broke or _tail(inv.stderr_tail)}"
             )
     summary = f"{len(problems)} of {len(invocations) + 1} processes crashed or hung"
     return Check("no crash", not problems, summary, problems)
@@ -77,8 +85,12 @@ def sent_once(app: AppRun, invocations: Sequence[Invocation], seen: Sequence[See
             problems.append(f"{inv.who} (a read, {inv.argv[0]}) sent {count} mutating requests")
         elif count > 1:
             problems.append(f"{inv.who} `opstui {' '.join(inv.argv)}` sent it {count} times")
-        elif inv.force and count == 0 and inv.exit_code is not None:
-            problems.append(f"{inv.who} `opstui {' '.join(inv.argv)}` (--force) sent nothing")
+        elif inv.force and count == 0 and inv.exit_code not in (None, EXIT_UNREACHABLE):
+            # With --force nothing stands before the send but the connection itself.
+            problems.append(
+                f"{inv.who} `opstui {' '.join(inv.argv)}` (--force) sent nothing, "
+                f"exit {inv.exit_code}"
+            )
     app_requests = mutating.pop("app", 0)
     if app.summary is None:
         problems.append(f"app: {app_requests} mutating requests, and no count of its actions")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 import threading
@@ -25,6 +26,27 @@ TAIL = 2000
 
 ACTIONS: list[tuple[int, str]] = [(35, "run"), (25, "stop"), (25, "approve"), (15, "reject")]
 READS = ["list", "approvals", "show"]
+
+
+_FRAME = re.compile(r'(opstui/[\w/]+\.py)(?:", line |:)(\d+),? in (\w+)')
+_RAISED = re.compile(r"^\s*([\w.]+(?:Error|Exception|Failed|Exit|Interrupt)\w*)(:.*)?$")
+
+
+def where_it_broke(stderr: str) -> str:
+    """For a traceback (plain or Rich), the last opstui frames and the exception; else ""."""
+    if "Traceback" not in stderr:
+        return ""
+    rows = stderr.splitlines()
+    frames: list[str] = []
+    for row in rows:
+        match = _FRAME.search(row)
+        if match and "/site-packages/" not in row:
+            frame = f"{match[1]}:{match[2]} in {match[3]}"
+            if frame not in frames:
+                frames.append(frame)
+    raised = [row.strip() for row in rows if _RAISED.match(row)]
+    shown = [f"at {frame}" for frame in frames[-3:]] + raised[-1:]
+    return "\n".join("    " + row for row in shown)
 
 
 def environment(base_url: str, token: str, audit_log: Path, scratch: Path) -> dict[str, str]:
@@ -66,6 +88,8 @@ class Invocation:
     stdout: str = ""
     stderr_tail: str = ""
     traceback: bool = False
+    broke: str = ""
+    """For a traceback: the opstui frames it went through and the exception."""
     leaked: bool = False
     """The token showed in its output."""
 
@@ -129,6 +153,7 @@ class CliLoad:
         invocation.stdout = stdout[-TAIL:]
         invocation.stderr_tail = stderr[-TAIL:]
         invocation.traceback = "Traceback (most recent call last)" in stderr
+        invocation.broke = where_it_broke(stderr)
         invocation.leaked = self.secret in stdout or self.secret in stderr
 
     def worker(self, worker: int, deadline: float) -> None:

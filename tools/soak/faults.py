@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import random
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -109,12 +109,28 @@ class Fault:
 
 
 class FaultMix:
-    """Picks a fault for a share ``rate`` of the requests, each kind equally likely."""
+    """Picks a fault for a share ``rate`` of the requests, each of ``kinds`` equally likely.
 
-    def __init__(self, rate: float, *, seed: int | None = None) -> None:
-        if not 0.0 <= rate <= 1.0:
-            raise ValueError("the fault rate must be between 0 and 1")
+    A request that changes something meets its fault ``after`` the simulator applied it with
+    probability ``after``, else ``before``.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        kinds: Sequence[str] | None = None,
+        after: float = 0.5,
+        seed: int | None = None,
+    ) -> None:
+        if not 0.0 <= rate <= 1.0 or not 0.0 <= after <= 1.0:
+            raise ValueError("the fault rate and the after share must be between 0 and 1")
+        unknown = set(kinds or ()) - FAULTS.keys()
+        if unknown:
+            raise ValueError(f"no such fault: {', '.join(sorted(unknown))}")
         self.rate = rate
+        self.kinds = sorted(kinds or FAULTS)
+        self.after = after
         self._random = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -123,6 +139,6 @@ class FaultMix:
         with self._lock:
             if self._random.random() >= self.rate:
                 return None
-            kind = self._random.choice(sorted(FAULTS))
-            when: When = "after" if mutating and self._random.random() < 0.5 else "before"
+            kind = self._random.choice(self.kinds)
+            when: When = "after" if mutating and self._random.random() < self.after else "before"
             return Fault(kind, when)
