@@ -179,7 +179,8 @@ def test_a_torn_lost_or_misplaced_audit_line_is_found() -> None:
 
 
 def test_five_seconds_of_soak_keep_the_invariants(tmp_path: Path) -> None:
-    result = run_soak(SoakConfig(seconds=5, out=tmp_path / "soak"))
+    # 80 pipelines rather than 200: the same churn for the app at less CPU on a shared runner.
+    result = run_soak(SoakConfig(seconds=5, pipelines=80, out=tmp_path / "soak"))
     report = render(result)
     judged = {check.name: check for check in result.checks}
     for name in (

@@ -1,7 +1,8 @@
 """The soak's app process: the real OpstuiApp, headless, driven by a scripted loop of keys.
 
 ``python -m tools.soak.app_runner --base-url URL --seconds N --audit-log PATH --samples PATH
---summary PATH`` (the token in ``OPSTUI_TOKEN``). It presses keys the way an operator would
+--summary PATH --ready PATH`` (the token in ``OPSTUI_TOKEN``); ``--ready`` is written once the
+app is up, and its N seconds start then. It presses keys the way an operator would
 (approve, reject, run and stop behind their dialogs, cursor moves, filters, details, the inbox),
 samples its own resident memory to ``--samples`` (JSON lines), and when the time is up lets the
 actions on their way finish, quits, and writes what it did to ``--summary``.
@@ -185,7 +186,9 @@ class Operator:
             await asyncio.sleep(0.1)
 
 
-async def soak(args: argparse.Namespace) -> dict[str, Any]:
+async def soak(args: argparse.Namespace) -> None:
+    """Run the app for ``args.seconds`` under the operator's keys; the summary is written even
+    when the app crashes (then the exception goes on, to stderr and exit 1)."""
     token = os.environ.get("OPSTUI_TOKEN", "")
     settings = Settings(
         base_url=args.base_url,
@@ -197,46 +200,53 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     )
     del token
     app = SoakApp(settings)
+    stalls = Stalls()
+    operator: Operator | None = None
     started = time.monotonic()
-    deadline = started + args.seconds
-    next_sample = started
-    async with app.run_test(headless=True, size=SIZE, notifications=True) as pilot:
-        operator = Operator(app, pilot, args.seed)
-        stalls = Stalls()
-        ticking = asyncio.create_task(stalls.watch())
-        app.action_done.subscribe(app, operator.on_done, immediate=True)
-        while operator.alive and time.monotonic() < deadline:
-            now = time.monotonic()
-            if now >= next_sample:
-                next_sample = now + args.sample_every
-                sample = {
-                    "t": round(now - started, 2),
-                    "rss": rss(),
-                    "objects": len(gc.get_objects()),
-                    "toasts": app.toasts,
-                    "sent": operator.sent,
-                    "screens": len(app.screen_stack),
-                }
-                _append(Path(args.samples), sample)
-            await operator.step()
-            await asyncio.sleep(operator.random.uniform(0.05, 0.25))
-        await operator.drain(args.timeout * 2 + 5)
-        final_rss = rss()
-        ticking.cancel()
+    try:
+        async with app.run_test(headless=True, size=SIZE, notifications=True) as pilot:
+            Path(args.ready).write_text("ready")
+            started = time.monotonic()
+            deadline = started + args.seconds
+            next_sample = started
+            operator = Operator(app, pilot, args.seed)
+            ticking = asyncio.create_task(stalls.watch())
+            app.action_done.subscribe(app, operator.on_done, immediate=True)
+            while operator.alive and time.monotonic() < deadline:
+                now = time.monotonic()
+                if now >= next_sample:
+                    next_sample = now + args.sample_every
+                    _append(Path(args.samples), _sample(app, operator, now - started))
+                await operator.step()
+                await asyncio.sleep(operator.random.uniform(0.05, 0.25))
+            await operator.drain(args.timeout * 2 + 5)
+            ticking.cancel()
+    finally:
         summary = {
             "seconds": round(time.monotonic() - started, 2),
-            "keys": operator.keys,
-            "dialogs": dict(operator.dialogs),
-            "performed": dict(operator.performed),
-            "sent": operator.sent,
-            "sent_errors": operator.sent_errors,
+            "crashed": app._exception is not None,
+            "keys": operator.keys if operator else 0,
+            "dialogs": dict(operator.dialogs) if operator else {},
+            "performed": dict(operator.performed) if operator else {},
+            "sent": operator.sent if operator else 0,
+            "sent_errors": operator.sent_errors if operator else 0,
             "toasts": app.toasts,
-            "rss_end": final_rss,
+            "rss_end": rss(),
             "longest_stall_s": round(stalls.longest, 3),
             "stalls_over_half_s": stalls.over_half_second,
-            "still_sending": sum(1 for w in app.workers if w.group == "actions" and w.is_running),
         }
-    return summary
+        Path(args.summary).write_text(json.dumps(summary), encoding="utf-8")
+
+
+def _sample(app: SoakApp, operator: Operator, elapsed: float) -> dict[str, Any]:
+    return {
+        "t": round(elapsed, 2),
+        "rss": rss(),
+        "objects": len(gc.get_objects()),
+        "toasts": app.toasts,
+        "sent": operator.sent,
+        "screens": len(app.screen_stack),
+    }
 
 
 def main() -> int:
@@ -246,13 +256,13 @@ def main() -> int:
     parser.add_argument("--audit-log", required=True)
     parser.add_argument("--samples", required=True)
     parser.add_argument("--summary", required=True)
+    parser.add_argument("--ready", required=True, help="written once the app is up")
     parser.add_argument("--timeout", type=float, default=2.0)
     parser.add_argument("--refresh", type=float, default=1.0)
     parser.add_argument("--sample-every", type=float, default=2.0)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    summary = asyncio.run(soak(args))
-    Path(args.summary).write_text(json.dumps(summary), encoding="utf-8")
+    asyncio.run(soak(args))
     return 0
 
 

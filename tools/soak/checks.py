@@ -239,6 +239,10 @@ def memory(app: AppRun, seconds: float) -> tuple[Check, dict[str, Any]]:
         f"{figures['rss_base_mib']} MiB at {base_t:g} s -> {figures['rss_end_mib']} MiB at the "
         f"end ({figures['growth_pct']:+.1f}%, {figures['slope_mib_per_min']:+.2f} MiB/min)"
     )
+    if app.summary is None or app.summary.get("crashed"):
+        ran = app.summary["seconds"] if app.summary else samples[-1][0]
+        summary += f"; the app crashed after {ran:g} s"
+        return Check("memory flat", None if seconds < 120 else False, summary), figures
     if seconds < 120:
         return Check("memory flat", None, summary + "; judged on runs of 2 min or more"), figures
     ok = end <= base * (1 + MEMORY_LIMIT)
