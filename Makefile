@@ -43,3 +43,11 @@ screenshots: $(STAMP)  ## regenerate screenshots/*.svg from the app itself
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache snapshot_report.html
+
+.PHONY: soak soak-long
+
+soak: $(STAMP)  ## one headless app and ten CLI loops against the simulator with 20% faults, 60 s
+	$(BIN)/python -m tools.soak --seconds 60
+
+soak-long: $(STAMP)  ## the same for 10 minutes: the app's memory at the end within 10% of minute one
+	$(BIN)/python -m tools.soak --seconds 600 --sample-every 5
