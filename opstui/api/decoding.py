@@ -45,6 +45,35 @@ MAX_DEPTH = 200
 """JSON nested deeper than this is refused (pydantic-core's own limit, kept on the repair path)."""
 
 OK_WORDS = frozenset({"success", "executed", "ok", "succeeded", "accepted", "queued", "running"})
+FAILED_WORDS = frozenset(
+    {"failed", "failure", "error", "errored", "rejected", "denied", "refused", "invalid"}
+)
+"""Words that say a target failed; any other word (or none) leaves its outcome unknown."""
+
+
+def _outcome(target: str, word: str, message: str, run_count: int | None) -> ActionOutcome:
+    """One target's outcome from the server's word: success, failure, or unknown (never a guess).
+
+    A word that is neither (a number, something new, nothing at all) means the server took the
+    request without saying what became of it: the caller re-checks the status to find out.
+    """
+    lowered = word.lower()
+    if lowered in OK_WORDS:
+        return ActionOutcome(target, True, word, message, run_count)
+    if lowered in FAILED_WORDS:
+        return ActionOutcome(target, False, word, message, run_count)
+    if lowered == "unknown" and message:
+        return ActionOutcome(target, False, "unknown", message, run_count)
+    said = f"the server answered {word!r}" if word else "the server gave no status"
+    return ActionOutcome(
+        target,
+        False,
+        "unknown",
+        f"{said}: it may have been applied" + (f" ({message})" if message else ""),
+        run_count,
+    )
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_INT_DIGITS = 4000  # below Python's 4300-digit limit on int(str)
 
@@ -260,22 +289,19 @@ def action_result(
                     )
                 )
                 continue
-            word = one_line(_word(item.get("status")), 40)
             outcomes.append(
-                ActionOutcome(
-                    target=target,
-                    ok=word.lower() in OK_WORDS,
-                    status=word,
-                    message=one_line(redact(_word(item.get("message")))),
-                    run_count=_run_count(item.get("runCount")),
+                _outcome(
+                    target,
+                    one_line(_word(item.get("status")), 40),
+                    one_line(redact(_word(item.get("message")))),
+                    _run_count(item.get("runCount")),
                 )
             )
     else:
         # The bare v1 shape speaks for the whole request; a 200 with "failed" is a failure.
-        ok = not overall or overall.lower() in OK_WORDS
         run_count = _run_count(body.get("runCount"))
-        text = message or ("" if overall else "accepted; the server gave no status")
-        outcomes = [ActionOutcome(t, ok, overall or "accepted", text, run_count) for t in targets]
+        word = one_line(overall, 40)
+        outcomes = [_outcome(t, word, message, run_count) for t in targets]
     return ActionResult(
         action, kind, overall, message, outcomes, pipelines, tasks, documents, skipped
     )

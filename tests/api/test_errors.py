@@ -254,14 +254,40 @@ async def test_a_status_answer_that_is_not_an_object_is_invalid(
         await client.pipeline_status(["5fd56d90979ee048ee660624"])
 
 
-async def test_an_empty_200_to_an_action_is_reported_as_accepted(
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"", "gave no status"),
+        (b"{}", "gave no status"),
+        (b'{"status": 7}', "gave no status"),
+        (b'{"status": "pending-review", "message": "m"}', "answered 'pending-review'"),
+        (b'{"results": [{"target": "TARGET", "status": null}]}', "gave no status"),
+    ],
+)
+async def test_a_200_that_says_neither_success_nor_failure_is_an_unknown_outcome(
+    client: OpseraClient, sim: SimServer, body: bytes, said: str
+) -> None:
+    """No row lost to a guess: an answer with no word we know leaves the outcome unknown."""
+    pipeline_id = await idle_pipeline_id(client)
+    sim.add_fault("POST", ACTIONS, status=200, body=body.replace(b"TARGET", pipeline_id.encode()))
+    result = await client.run_pipelines([pipeline_id])
+    (outcome,) = result.outcomes
+    assert not result.ok
+    assert outcome.unknown
+    assert said in outcome.message and "may have been applied" in outcome.message
+    assert len([r for r in sim.requests if r.path == ACTIONS]) == 1
+
+
+async def test_the_v1_words_still_say_success_and_failure(
     client: OpseraClient, sim: SimServer
 ) -> None:
     pipeline_id = await idle_pipeline_id(client)
-    sim.add_fault("POST", ACTIONS, status=200, body=b"")
-    result = await client.run_pipelines([pipeline_id])
-    assert result.ok
-    assert "no status" in result.outcomes[0].message
+    sim.add_fault("POST", ACTIONS, status=200, body=b'{"status": "executed", "runCount": 4}')
+    (ok,) = (await client.run_pipelines([pipeline_id])).outcomes
+    assert ok.ok and ok.run_count == 4
+    sim.add_fault("POST", ACTIONS, status=200, body=b'{"status": "failed", "message": "paused"}')
+    (failed,) = (await client.run_pipelines([pipeline_id])).outcomes
+    assert not failed.ok and not failed.unknown and failed.message == "paused"
 
 
 async def test_unreachable_server() -> None:
