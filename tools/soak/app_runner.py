@@ -220,6 +220,10 @@ async def soak(args: argparse.Namespace) -> None:
                 await operator.step()
                 await asyncio.sleep(operator.random.uniform(0.05, 0.25))
             await operator.drain(args.timeout * 2 + 5)
+            # Let the keys typed ahead be handled before the harness takes the screens down:
+            # Textual's test harness would otherwise hand a late key to an app with no screen.
+            for _ in range(5):
+                await pilot.pause(0.05)
             ticking.cancel()
     finally:
         summary = {

@@ -77,6 +77,8 @@ class Gateway:
         hang: float,
     ) -> None:
         self.inner = inner
+        self.state = getattr(inner, "state", None)
+        """The simulator app's state, which SimServer reaches through the app it serves."""
         self.faults = faults
         self.hang = hang
         self._auth = f"Bearer {sim_token}".encode()

@@ -22,6 +22,16 @@ class ExplainingScreen(Screen[None]):
 
     _explained: tuple[str, float] = ("", 0.0)
 
+    @property
+    def on_stack(self) -> bool:
+        """True while the screen is on the app's stack.
+
+        False once it was popped: its widgets may be gone already, so a poll or a timer that
+        lands then must not touch them (a quick ``enter`` ``escape`` pops a screen before its
+        first poll has answered, or even before it finished mounting).
+        """
+        return self.is_attached and self in self.app.screen_stack
+
     def reason_for_key(self, action: str) -> str | None:
         """Why the screen action ``action`` does nothing now, as a sentence; None if it applies."""
         return None

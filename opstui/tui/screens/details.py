@@ -22,6 +22,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.signal import Signal
 from textual.timer import Timer
@@ -420,11 +421,24 @@ class DetailsScreen(ExplainingScreen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self._render_pipeline()
-        self._render_status()
+        self._safely(self._render_pipeline, self._render_status)
         self.set_interval(1.0, self._tick, name="details-tick")
         subscribe_action_done(self, self._action_done)
         self.refresh_now()
+
+    def _safely(self, *renders: Callable[[], None]) -> None:
+        """Render these parts, unless the screen is being taken down.
+
+        Keys typed ahead (``enter`` then ``escape``) can pop the screen while it mounts, or
+        before its first poll answers: its parts may then be gone, and that is no error.
+        """
+        if not self.on_stack:
+            return
+        try:
+            for render in renders:
+                render()
+        except NoMatches:
+            return
 
     def on_unmount(self) -> None:
         unsubscribe_action_done(self)
@@ -465,22 +479,26 @@ class DetailsScreen(ExplainingScreen):
         try:
             entries = await self.client.pipeline_logs(pipeline_id)
         except OpseraError as error:
-            self._render_pipeline()
+            self._safely(self._render_pipeline)
             self._failed(error)
             return
         self.entries = entries
         self.live.succeeded(self.now(), note)
-        self._render_pipeline()
-        self.query_one(ActivityLog).show(entries, self.now())
-        self._render_status()
+        self._safely(
+            self._render_pipeline,
+            lambda: self.query_one(ActivityLog).show(entries, self.now()),
+            self._render_status,
+        )
         self._arm(self.refresh_interval)
 
     def _failed(self, error: OpseraError) -> None:
         delay = self.live.failed(error, self.now(), self.refresh_interval)
-        self._render_status()
+        self._safely(self._render_status)
         self._arm(delay)
 
     def _mark_deleted(self) -> None:
+        if not self.on_stack:
+            return
         self.deleted = True
         self.add_class("-deleted")
         notice = self.query_one("#details-notice", Static)
@@ -500,8 +518,7 @@ class DetailsScreen(ExplainingScreen):
     def _tick(self) -> None:
         """Keep the relative times (waiting for, last run, updated) current between polls."""
         if not self.deleted:
-            self._render_times()
-            self._render_status()
+            self._safely(self._render_times, self._render_status)
 
     # -- rendering ------------------------------------------------------------------------
 
@@ -596,4 +613,8 @@ class DetailsScreen(ExplainingScreen):
 
     def action_back(self) -> None:
         """Back to where the screen was opened from."""
+        if self.app.screen is not self:
+            return  # a second escape typed ahead: this screen is on its way out already
+        # A poll still on its way would land on widgets already taken down with the screen.
+        self.workers.cancel_node(self)
         self.app.pop_screen()

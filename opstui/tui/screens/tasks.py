@@ -315,6 +315,8 @@ class TasksScreen(ExplainingScreen):
         """Bring the table to ``tasks``: changed cells updated in place, new rows added at the end;
         with a ``complete`` listing, rows of tasks absent from it removed (otherwise they stay, as
         last seen, marks and all). The cursor stays on its task."""
+        if not self.on_stack:
+            return
         table = self.table
         cursor_key = self._cursor_key()
         fresh = {task.id: task for task in tasks}
@@ -362,6 +364,8 @@ class TasksScreen(ExplainingScreen):
             table.move_cursor(row=index, animate=False)
 
     def _render_status(self) -> None:
+        if not self.on_stack:
+            return
         """Counts at the left; the live state (``updated 3s ago``, ``offline · …``) at the right."""
         status = self.query_one("#tasks-status", Static)
         counts = Text()
@@ -482,6 +486,10 @@ class TasksScreen(ExplainingScreen):
 
     def action_back(self) -> None:
         """Back to the pipelines."""
+        if self.app.screen is not self:
+            return  # a second escape typed ahead: this screen is on its way out already
+        # A poll still on its way would land on widgets already taken down with the screen.
+        self.workers.cancel_node(self)
         self.app.pop_screen()
 
 
