@@ -218,3 +218,25 @@ async def test_sent_once_under_a_timeout_and_the_outcome_is_unknown(
                 "version": 1,
                 "target": targets,
             }
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+async def test_sent_once_when_the_connection_resets_after_it_was_applied(
+    make_app: MakeApp, sim: SimServer, audit_path: Path, case: Case
+) -> None:
+    """A real TCP reset once the server applied the action: unknown, once, audited, re-read."""
+    app = make_app(timeout=APP_TIMEOUT)
+    async with app.run_test(size=(80, 24)) as pilot:
+        fault_on_send(app, sim, case, kind="reset", when="after")
+        sim.requests.clear()
+        targets = await case.open(pilot, app)
+        await settle(pilot)
+
+        (sent,) = case.sent(sim)
+        assert sent.fault == "reset" and sent.applied, "the server applied it, then reset"
+        assert not any(n.startswith(f"{case.verb} failed") for n in notes(app))
+        assert any(n.startswith("Outcome unknown") for n in notes(app)), notes(app)
+        (entry,) = audit_lines(audit_path)
+        assert entry["error"].startswith("outcome unknown: ")
+        assert [t["id"] for t in entry["targets"]] == targets
+        assert sim.requests[sim.requests.index(sent) + 1 :], "then the app reads what happened"
