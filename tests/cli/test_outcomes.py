@@ -115,6 +115,24 @@ def test_a_timeout_is_not_sent_again_and_may_have_been_applied(
     assert not any(o["ok"] for o in entry["outcomes"])
 
 
+@pytest.mark.parametrize("command", list(MUTATIONS))
+def test_a_reset_after_it_was_applied_is_not_sent_again_and_is_unknown(
+    connected: SimServer, cli: Cli, isolated_user: Path, command: str
+) -> None:
+    """The server applies the request, then the connection is reset (a real TCP reset)."""
+    argv = _forced(command, MUTATIONS[command](connected))
+    connected.requests.clear()
+    _fault_the_mutation(connected, command, kind="reset", when="after")
+    result = cli(*argv)
+    assert result.code == 4
+    assert "may have been" in one_error_line(result.err)
+    (sent,) = mutations_sent(connected)
+    assert sent.applied and sent.fault == "reset"
+    (entry,) = audit_entries(isolated_user)
+    assert entry["error"].startswith("outcome unknown: ")
+    assert all(o["status"] == "unknown" for o in entry["outcomes"])
+
+
 # -- outcome unknown ---------------------------------------------------------------------------
 
 UNKNOWN_LINES = {
