@@ -38,6 +38,7 @@ from opstui.cli_output import (
     waited_seconds,
 )
 from opstui.config import Settings
+from opstui.connect import open_client
 
 __all__ = [
     "STATES",
@@ -62,8 +63,7 @@ MAX_BACKOFF = 60.0
 
 def connect(settings: Settings) -> OpseraClient:
     """A client for the configured server (ConfigError when the server or token is missing)."""
-    base_url, token = settings.require_server()
-    return OpseraClient(base_url, token, timeout=settings.timeout)
+    return open_client(settings)
 
 
 def unread(items: Sequence[object]) -> int:

@@ -80,6 +80,8 @@ class Settings:
     """A Textual theme's name."""
     keymap: Mapping[str, str] = field(default_factory=dict)
     """Binding id to keys (``approve = "ctrl+a"``), applied with Textual's keymap."""
+    trace: Path | None = None
+    """``--trace FILE``: every request and response recorded there (token redacted)."""
     config_file: Path | None = None
     """The config file that was read, if one was."""
     origins: Mapping[str, str] = field(default_factory=dict)

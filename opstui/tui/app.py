@@ -40,6 +40,7 @@ from opstui.api import (
 )
 from opstui.audit import AuditLog
 from opstui.config import Settings
+from opstui.connect import open_client
 from opstui.tui.actions import ActionRunner, Performed
 from opstui.tui.commands import PipelineCommands
 from opstui.tui.crash import crash_summary, write_crash_report
@@ -104,9 +105,7 @@ class OpstuiApp(App[None]):
         # Two tries absorb a blip; the store's own back-off does the rest, so a hung server
         # shows as offline after two timeouts rather than three. (The token is never held in a
         # local variable here: a crash report must not find it in a frame.)
-        self.client = client or OpseraClient(
-            *settings.require_server(), timeout=settings.timeout, retry=APP_RETRY
-        )
+        self.client = client or open_client(settings, retry=APP_RETRY)
         self.audit = AuditLog(settings.audit_log)
         self.actions = ActionRunner(self, self.client, self.audit, settings.server_label)
         self.store = PipelineStore(self, refresh=settings.refresh)
