@@ -26,6 +26,7 @@ from tests.tui.conftest import (
     screen_of,
     settle,
     table_of,
+    until,
 )
 
 
@@ -260,7 +261,8 @@ async def test_the_poll_rearms_itself_and_never_overlaps(make_app: MakeApp, sim:
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         sim.add_fault("GET", "/api/v2/pipelines", status=200, body=b'{"data": []}', delay=0.5)
-        await pilot.pause(0.4)  # the timer fired, the slow poll is in flight
+        # The timer fires (0.2 s) and the slow poll (0.5 s) is in flight: no timer meanwhile.
+        await until(pilot, lambda: any(w.is_running and w.group == "refresh" for w in app.workers))
         assert app._poll_timer is None  # no timer while a poll runs
         await app.workers.wait_for_complete()
         assert app._poll_timer is not None  # re-armed when it ended
@@ -445,7 +447,7 @@ async def test_palette_runs_a_command_and_explains_a_greyed_one(make_app: MakeAp
         await settle(pilot)
         await highlight(pilot, first_with(app, PipelineStatus.SUCCESS))
         await pilot.press("ctrl+p", *"w fail")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette gathers its commands in a worker
         await pilot.press("enter")
         await settle(pilot)
         statuses = {app.store.pipelines[k].status for k in table_of(app).row_ids}
@@ -453,7 +455,7 @@ async def test_palette_runs_a_command_and_explains_a_greyed_one(make_app: MakeAp
         await pilot.press("1")
         await highlight(pilot, first_with(app, PipelineStatus.SUCCESS))
         await pilot.press("ctrl+p", *"appr")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette gathers its commands in a worker
         await pilot.press("enter")
         await settle(pilot)
         assert any(n.endswith("is not awaiting approval.") for n in notes(app))
@@ -506,7 +508,7 @@ async def test_no_key_waits_on_the_network(make_app: MakeApp, sim: SimServer) ->
     async with app.run_test(size=(80, 24)) as pilot:
         fast_reads(app)
         await settle(pilot)
-        sim.add_fault("GET", "/api/v2/pipelines", status=200, body=b'{"data": []}', delay=2.0)
+        sim.add_fault("GET", "/api/v2/pipelines", status=200, body=b'{"data": []}', delay=20.0)
         await pilot.press("ctrl+r")
         await pilot.press("2", "down", "slash", *"pay", "enter")  # all handled while it hangs
         assert screen_of(app).quick == "awaiting"

@@ -559,13 +559,13 @@ async def test_palette_opens_the_inbox_and_acts_there(make_app: MakeApp, sim: Si
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("ctrl+p", *"inbox")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette gathers its commands in a worker
         await pilot.press("enter")
         await settle(pilot)
         target = table_of(app).row_ids[0]
         sim.requests.clear()
         await pilot.press("ctrl+p", *"approve")
-        await pilot.pause(0.3)
+        await settle(pilot)  # the palette gathers its commands in a worker
         await pilot.press("enter")
         await pilot.pause()  # not settle: the action's worker waits for the dialog's answer
         assert isinstance(app.screen, ConfirmDialog)
