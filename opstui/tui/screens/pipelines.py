@@ -256,7 +256,8 @@ class PipelinesScreen(ActingScreen):
             self._highlight_timer.stop()
             self._highlight_timer = None
         if self._changed:
-            wait = max(0.0, min(self._changed.values()) - time.monotonic())
+            # Never 0: a Textual timer of no interval divides by it when the loop runs late.
+            wait = max(0.05, min(self._changed.values()) - time.monotonic())
             self._highlight_timer = self.set_timer(wait, self._end_highlights)
 
     def _end_highlights(self) -> None:
