@@ -110,9 +110,16 @@ def test_demo_in_a_real_terminal(tmux: Tmux, isolated_user: Path, colour: dict[s
     assert "Traceback" not in screen
 
     tmux.keys("2")
-    screen = tmux.wait_for("the awaiting-approval view", lambda s: "Awaiting approval ·" in s)
-    rows = table_rows(screen)
-    assert all("awaiting approval" in row for row in rows), screen
+    # Waited for whole: a capture may fall between two frames (the rows of the old view, its
+    # scrollbar, still on screen while the new one is drawn).
+    tmux.wait_for(
+        "only awaiting-approval rows",
+        lambda s: (
+            "Awaiting approval ·" in s
+            and bool(rows := table_rows(s))
+            and all("awaiting approval" in row for row in rows)
+        ),
+    )
 
     tmux.keys("?")
     screen = tmux.wait_for("the help", lambda s: "Keys" in s and "Move the cursor" in s)

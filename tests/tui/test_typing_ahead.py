@@ -34,6 +34,15 @@ async def test_enter_escape_typed_ahead_never_crashes(make_app: MakeApp, sim: Si
             await asyncio.sleep(0.01)
         await settle(pilot)
         assert app._exception is None
+        # Each key went to the screen on top when it was handled; so some details screens may
+        # be open still. Escape closes them, one each, down to the pipelines.
+        for _ in range(len(app.screen_stack)):
+            if len(app.screen_stack) == 1:
+                break
+            assert isinstance(app.screen, DetailsScreen)
+            await pilot.press("escape")
+            await settle(pilot)
+        assert app._exception is None
         assert [type(s) for s in app.screen_stack] == [PipelinesScreen]
 
 
