@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from opstui import cli as cli_module
+from opstui.cli import app as cli_module
 from opstui.config import Settings
 from opstui.sim.server import SimServer
 from tests.cli.conftest import Cli
@@ -21,7 +21,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Settings, str]]:
         calls.append((settings, start))
         return 0
 
-    monkeypatch.setattr(cli_module, "_open_app", fake_open)
+    monkeypatch.setattr(cli_module, "open_app", fake_open)
     return calls
 
 
