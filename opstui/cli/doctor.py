@@ -30,6 +30,7 @@ from opstui.api import (
     RetryPolicy,
     TransportError,
 )
+from opstui.audit import public_url
 from opstui.cli.errors import NO_SERVER_HINT
 from opstui.cli.output import EXIT_AUTH, EXIT_OK, EXIT_SERVER, EXIT_USAGE, Output, clean
 from opstui.cli.settings import settings_from
@@ -86,7 +87,7 @@ def _config(args: argparse.Namespace, report: Report) -> Settings:
         Check(
             "server",
             "ok",
-            f"{clean(settings.base_url, 200)} ({settings.origins.get('base_url', '')})",
+            f"{clean(public_url(settings.base_url), 200)} ({settings.origins.get('base_url', '')})",
         )
     )
     try:
@@ -212,8 +213,7 @@ def _shapes(answers: list[ListAnswer], page_two: bool, report: Report) -> None:
                 "paging",
                 "warn",
                 "ignored: page 2 is page 1 again",
-                "opstui stops rather than loop: a list may show only its first page, and is "
-                "never taken as complete",
+                "opstui stops rather than loop: a list may show only its first page",
             )
         )
     else:

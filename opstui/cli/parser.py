@@ -365,7 +365,16 @@ def _local_commands(sub: Any) -> None:
     )
     p.add_argument("--json", action="store_true", help="one JSON object per check on stdout")
 
-    p = _sub(sub, "audit", "the audit log: every action taken, oldest first", local=audit_cmd)
+    p = _sub(
+        sub,
+        "audit",
+        "the audit log: every action taken, newest last",
+        local=audit_cmd,
+        server=False,
+    )
+    p.add_argument(
+        "--profile", metavar="NAME", default=argparse.SUPPRESS, help="only actions on this profile"
+    )
     p.add_argument(
         "--since", metavar="AGE", type=parse_age, help="only the last AGE: 90m, 24h, 2d, 1w"
     )
