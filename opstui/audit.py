@@ -2,7 +2,16 @@
 
 An on-call engineer must be able to account for what they did: who, when, against which server,
 which pipelines, with what reason, and what the server answered. The token is never written.
-The file is created private (0600) and only ever appended to.
+The file is created private (0600) and only ever appended to: each entry is one line, written
+whole with one ``write`` under an exclusive lock and flushed to disk before the outcome is shown,
+so two processes writing at once never interleave a line.
+
+The fields, the same from the app and the command line: ``time`` (UTC, ISO 8601), ``user``,
+``source`` (``cli`` or ``tui``), ``profile``, ``base_url`` (never a password in it), ``server``
+(the profile and host, for a person), ``action``, ``type``, ``targets`` (``id``, ``name``),
+``reason``, ``outcomes`` (per target: ``target``, ``ok``, ``status``, ``message``), ``message``
+(the server's message for the whole action), ``error`` (``outcome unknown: ...`` when the outcome
+is not known) and ``details``.
 """
 
 from __future__ import annotations
@@ -11,12 +20,27 @@ import getpass
 import json
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["AuditEntry", "AuditError", "AuditLog", "AuditOutcome", "AuditTarget"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one O_APPEND write is all there is
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = [
+    "AuditEntry",
+    "AuditError",
+    "AuditLog",
+    "AuditOutcome",
+    "AuditTarget",
+    "entry_time",
+    "public_url",
+]
 
 Source = Literal["cli", "tui"]
 
@@ -59,13 +83,47 @@ class AuditEntry:
     details: dict[str, Any] = field(default_factory=dict)
     time: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     user: str = field(default_factory=lambda: _user())
+    profile: str | None = None
+    """The profile the action was taken on (None: the server came from the environment)."""
+    base_url: str | None = None
+    """The server's base URL (any ``user:password@`` in it is never written)."""
+    message: str | None = None
+    """The server's own message for the whole action, when it sent one."""
 
     def to_json(self) -> str:
         """The entry as one line of JSON."""
         data = asdict(self)
         data["targets"] = [asdict(t) for t in self.targets]
         data["outcomes"] = [asdict(o) for o in self.outcomes]
+        data["base_url"] = public_url(self.base_url)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def public_url(url: str | None) -> str | None:
+    """``url`` without a ``user:password@``, a query or a fragment (they may hold secrets)."""
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port is not None else ""
+    except ValueError:
+        return None
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
+
+
+def entry_time(entry: dict[str, Any]) -> datetime | None:
+    """When a recorded entry was written (UTC), or None when it does not say readably."""
+    raw = entry.get("time")
+    if not isinstance(raw, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _user() -> str:
@@ -82,14 +140,27 @@ class AuditLog:
         self.path = path
 
     def record(self, entry: AuditEntry) -> None:
-        """Append one entry; raises AuditError when the file cannot be written."""
-        line = (entry.to_json() + "\n").encode("utf-8")
+        """Append one entry, whole, and flush it to disk; AuditError when it cannot be written.
+
+        The line goes out in one ``write`` on a file opened for appending, under an exclusive
+        ``flock`` (another opstui appending at the same moment waits its turn), then ``fsync``:
+        when this returns, the line is on disk, and only then is the outcome shown.
+        """
+        line = (entry.to_json() + "\n").encode("utf-8", errors="replace")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, line)
+                if fcntl is not None:
+                    fcntl.flock(fd, fcntl.LOCK_EX)
+                written = os.write(fd, line)
+                while written < len(line):  # a short write (a full disk): finish the line
+                    written += os.write(fd, line[written:])
+                os.fsync(fd)
             finally:
+                if fcntl is not None:
+                    with suppress(OSError):
+                        fcntl.flock(fd, fcntl.LOCK_UN)
                 os.close(fd)
         except OSError as exc:
             raise AuditError(
@@ -97,9 +168,10 @@ class AuditLog:
             ) from None
 
     def entries(self) -> Iterator[dict[str, Any]]:
-        """Every entry recorded so far, oldest first (lines that are not JSON are skipped)."""
+        """Every entry recorded so far, in the order written (lines that are not JSON objects
+        are skipped); AuditError when the file exists but cannot be read."""
         try:
-            with self.path.open(encoding="utf-8") as handle:
+            with self.path.open(encoding="utf-8", errors="replace") as handle:
                 for line in handle:
                     try:
                         value = json.loads(line)
@@ -109,3 +181,7 @@ class AuditLog:
                         yield value
         except FileNotFoundError:
             return
+        except OSError as exc:
+            raise AuditError(
+                f"cannot read the audit log {self.path}: {exc.strerror or exc}"
+            ) from None

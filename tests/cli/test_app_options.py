@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from opstui import cli as cli_module
+from opstui.cli import app as cli_module
 from opstui.config import Settings
 from opstui.sim.server import SimServer
 from tests.cli.conftest import Cli
@@ -21,7 +22,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Settings, str]]:
         calls.append((settings, start))
         return 0
 
-    monkeypatch.setattr(cli_module, "_open_app", fake_open)
+    monkeypatch.setattr(cli_module, "open_app", fake_open)
     return calls
 
 
@@ -79,3 +80,14 @@ def test_a_refresh_below_one_second_is_refused(cli: Cli, served: SimServer) -> N
     assert result.code == 2
     assert "at least 1 seconds" in result.err
     assert served.requests == []
+
+
+def test_read_only_and_trace_reach_the_app_and_the_demo(
+    cli: Cli, served: SimServer, opened: list[tuple[Settings, str]], tmp_path: Path
+) -> None:
+    trace = tmp_path / "trace.jsonl"
+    assert cli("--read-only", "--trace", str(trace)).code == 0
+    assert cli("--demo", "--read-only", "--trace", str(trace)).code == 0
+    (app, _), (demo, _) = opened
+    assert (app.read_only, app.trace, app.base_url) == (True, trace, served.base_url)
+    assert (demo.read_only, demo.trace, demo.profile) == (True, trace, "demo")

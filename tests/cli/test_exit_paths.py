@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-import opstui.cli_reads
+import opstui.cli.reads
 from opstui.api import PipelineStatus
 from opstui.sim.server import SimServer
 from tests.cli.conftest import (
@@ -150,7 +150,7 @@ def test_a_status_check_refused_for_the_token_sends_nothing(
     assert result.code == 3
     line = _only_line(result.err)
     assert line.startswith("opstui: error: not authenticated: ")
-    assert line.endswith("; check OPSTUI_TOKEN; nothing was sent")
+    assert line.endswith("; check the environment variable OPSTUI_TOKEN; nothing was sent")
     assert actions_sent(served) == []
 
 
@@ -172,7 +172,7 @@ def test_a_bug_is_one_line_and_a_report_without_the_token(
     def broken(*args: object, **kwargs: object) -> list[str]:
         raise RuntimeError(f"table broke near {TOKEN}")
 
-    monkeypatch.setattr(opstui.cli_reads, "render_table", broken)
+    monkeypatch.setattr(opstui.cli.reads, "render_table", broken)
     result = cli("list")
     assert result.code == 70
     line = _only_line(result.err)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from opstui.cli_output import Output, cell_width, clean, duration, fit, render_table
+from opstui.cli.output import Output, cell_width, clean, duration, fit, render_table
 
 
 @pytest.mark.parametrize(

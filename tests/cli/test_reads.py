@@ -7,7 +7,7 @@ from datetime import datetime
 import pytest
 
 from opstui.api import PipelineStatus
-from opstui.cli_output import cell_width
+from opstui.cli.output import cell_width
 from opstui.sim.server import SimServer
 from tests.cli.conftest import Cli, pipeline_doc, pipelines_in
 

@@ -12,18 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shlex
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Literal
 
 from opstui.api import (
     ActionResult,
     OpseraClient,
-    OpseraError,
     OutcomeUnknownError,
     Pipeline,
     RequestRefusedError,
@@ -31,8 +26,19 @@ from opstui.api import (
 )
 from opstui.api.client import clean_ids as api_clean_ids
 from opstui.api.rules import why_not
-from opstui.audit import AuditEntry, AuditError, AuditLog, AuditOutcome, AuditTarget
-from opstui.cli_output import (
+from opstui.audit import AuditOutcome
+from opstui.cli.audited import (
+    UNKNOWN,
+    ActionAudit,
+    Kind,
+    audited,
+    label_of,
+    outcome_unknown,
+    unknown_line,
+    unknown_text,
+)
+from opstui.cli.errors import UsageError
+from opstui.cli.output import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_SERVER,
@@ -42,20 +48,13 @@ from opstui.cli_output import (
     plural,
     waited_seconds,
 )
-from opstui.cli_reads import connect, is_complete, unread
+from opstui.cli.reads import connect, is_complete, unread
 from opstui.config import Settings
 
-__all__ = [
-    "Interrupted",
-    "NotSentError",
-    "UsageError",
-    "cmd_action",
-    "cmd_clone",
-    "cmd_update",
-    "server_text",
-]
+__all__ = ["MUTATING", "PAST", "cmd_action", "cmd_clone", "cmd_update"]
 
-Kind = Literal["pipeline", "task"]
+MUTATING = frozenset({"run", "stop", "reset", "approve", "reject", "delete", "update", "clone"})
+"""Every command that changes something: refused, with nothing sent, when read-only."""
 
 PAST = {
     "run": "started",
@@ -68,42 +67,6 @@ PAST = {
     "clone": "cloned",
 }
 
-UNKNOWN = "unknown"
-"""The outcome word (stdout, audit) for a target the action may or may not have reached."""
-
-
-class UsageError(Exception):
-    """The command line asks for something that cannot be sent (exit 2, nothing sent)."""
-
-
-class NotSentError(Exception):
-    """The client failed before the action request was sent: nothing was applied."""
-
-    def __init__(self, error: OpseraError) -> None:
-        self.error = error
-        """What the client raised (it decides the exit code)."""
-        super().__init__(error.message)
-
-
-class Interrupted(Exception):
-    """Ctrl-C or SIGTERM ended a command; the audit line, if any, is already written."""
-
-    def __init__(self, detail: str = "", signum: int | None = None) -> None:
-        self.detail = detail
-        """What became of the action (``nothing was sent``, or how to check), or empty."""
-        self.signum = signum
-        """The signal, when one was caught (None: a KeyboardInterrupt)."""
-        super().__init__(detail)
-
-
-def server_text(settings: Settings) -> str:
-    """The server for an audit line: profile and host, never a password or a path."""
-    base = settings.base_url or ""
-    host = base.split("://", 1)[-1].split("/", 1)[0].rpartition("@")[2]
-    if settings.profile:
-        return f"{settings.profile} ({host})" if host else settings.profile
-    return host or "no server"
-
 
 def clean_ids(raw: Sequence[str], kind: Kind) -> list[str]:
     """Ids as given, stripped and each once; UsageError for a blank or malformed one."""
@@ -111,134 +74,6 @@ def clean_ids(raw: Sequence[str], kind: Kind) -> list[str]:
         return api_clean_ids(raw, kind)
     except RequestRefusedError as error:
         raise UsageError(error.message) from None
-
-
-def _label(item_id: str, names: dict[str, str]) -> str:
-    name = names.get(item_id)
-    return f"{name} ({item_id})" if name else item_id
-
-
-@dataclass
-class _Audit:
-    """The audit line being built while an action runs; written once, whatever happens."""
-
-    action: str
-    kind: Kind
-    ids: list[str]
-    names: dict[str, str] = field(default_factory=dict)
-    outcomes: list[AuditOutcome] = field(default_factory=list)
-    reason: str | None = None
-    error: str | None = None
-    details: dict[str, Any] = field(default_factory=dict)
-    sent: bool = False
-    """True once the action request may have left: from then on, an interruption is unknown."""
-
-    @property
-    def verb(self) -> str:
-        """``run``, ``task stop``, ``clone``: the action, for a sentence."""
-        return f"task {self.action}" if self.kind == "task" else self.action
-
-    def label(self, item_id: str) -> str:
-        """A target as stdout names it."""
-        if self.action == "clone":
-            return f"clone of {_label(item_id, self.names)} as {clean(self.details.get('name'))}"
-        return _label(item_id, self.names)
-
-    def write(self, settings: Settings, out: Output) -> None:
-        # Server text reaches the log too (names, messages): the token never does.
-        hide = out.redact
-        entry = AuditEntry(
-            action=self.action,
-            type=self.kind,
-            targets=[AuditTarget(i, hide(self.names.get(i, ""))) for i in self.ids],
-            server=server_text(settings),
-            source="cli",
-            outcomes=[
-                AuditOutcome(o.target, o.ok, hide(o.status), hide(o.message)) for o in self.outcomes
-            ],
-            reason=None if self.reason is None else hide(self.reason),
-            error=None if self.error is None else hide(self.error),
-            details={k: hide(v) if isinstance(v, str) else v for k, v in self.details.items()},
-        )
-        try:
-            AuditLog(settings.audit_log).record(entry)
-        except AuditError as exc:
-            out.warn(f"{exc} (the action was still taken)")
-
-
-def _how_to_check(audit: _Audit, targets: Sequence[str]) -> str:
-    """What may have happened to ``targets``, and the read that tells."""
-    if audit.action == "clone":
-        name = shlex.quote(clean(audit.details.get("name"), 80))
-        return (
-            f"the clone may have been created; check with `opstui list --search {name}` "
-            "before trying again"
-        )
-    if audit.kind == "task":
-        check = f"`opstui tasks --search {targets[0]}`" if len(targets) == 1 else "`opstui tasks`"
-        return f"the {audit.verb} may have been applied; check with {check} before trying again"
-    if len(targets) == 1:
-        check = f"check with `opstui show {targets[0]}`"
-    else:
-        check = "check each with `opstui show ID`"
-    return f"the {audit.verb} may have been applied; {check} before trying again"
-
-
-def _unknown_text(message: str) -> str:
-    """``message`` cleaned, without an ``outcome unknown:`` of its own (it is said once)."""
-    text = clean(message, 300)
-    prefix = "outcome unknown:"
-    return text[len(prefix) :].strip() if text.lower().startswith(prefix) else text
-
-
-def _mark_unknown(audit: _Audit, out: Output, targets: Sequence[str], message: str) -> None:
-    """Print and audit ``targets`` as unknown (the audit's convention for an unknown outcome)."""
-    text = _unknown_text(message)
-    for target in targets:
-        tail = f": {text}" if text else ""
-        out.line(f"{UNKNOWN:<8}  {audit.label(target)}{tail}")
-        audit.outcomes.append(AuditOutcome(target, False, UNKNOWN, text))
-    audit.error = f"outcome unknown: {text}" if text else "outcome unknown"
-
-
-def _unknown_line(audit: _Audit, unknown: Sequence[str], failed: int = 0) -> str:
-    head = "outcome unknown"
-    if len(unknown) < len(audit.ids):
-        head += f" for {len(unknown)} of {plural(len(audit.ids), audit.kind)}"
-    if failed:
-        head += f" ({failed} more failed)"
-    return f"{head}: {_how_to_check(audit, unknown)}"
-
-
-def _outcome_unknown(audit: _Audit, out: Output, error: OutcomeUnknownError) -> int:
-    """The action reached the server, and what it did is not known: never sent again."""
-    _mark_unknown(audit, out, audit.ids, error.message)
-    out.error(_unknown_line(audit, audit.ids))
-    return EXIT_SERVER
-
-
-@contextmanager
-def _audited(audit: _Audit, settings: Settings, out: Output) -> Iterator[_Audit]:
-    """Write ``audit`` when the block ends, with the error that ended it, if any.
-
-    An error before the action was sent becomes :class:`NotSentError`; an interruption becomes
-    :class:`Interrupted`, with the targets unknown once the request may have left.
-    """
-    try:
-        yield audit
-    except OpseraError as error:
-        audit.error = audit.error or error.message
-        if not audit.sent:
-            raise NotSentError(error) from None
-        raise
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        if audit.sent:
-            _mark_unknown(audit, out, audit.ids, "interrupted while the request was on its way")
-            raise Interrupted(_how_to_check(audit, audit.ids)) from None
-        audit.error = "interrupted: nothing sent"
-        raise Interrupted("nothing was sent") from None
-    finally:
-        audit.write(settings, out)
 
 
 async def _fetch(
@@ -260,7 +95,7 @@ def _absent_reason(items: Sequence[Pipeline | Task]) -> str:
 
 
 async def _check(
-    client: OpseraClient, action: str, kind: Kind, ids: list[str], audit: _Audit, out: Output
+    client: OpseraClient, action: str, kind: Kind, ids: list[str], audit: ActionAudit, out: Output
 ) -> dict[str, Pipeline | Task] | None:
     """The contract's "check status first": one request; None (and why, per target) if refused."""
     found, items = await _fetch(client, kind, ids)
@@ -276,11 +111,11 @@ async def _check(
     for item_id, reason in refused:
         item = found.get(item_id)
         status = f" (status: {item.status.value})" if item is not None else ""
-        out.note(f"refused  {_label(item_id, audit.names)}: {reason}{status}")
+        out.note(f"refused  {label_of(item_id, audit.names)}: {reason}{status}")
         audit.outcomes.append(AuditOutcome(item_id, False, "refused", reason))
     kinds = f"{kind}s" if len(ids) > 1 else kind
     first_id, first_reason = refused[0]
-    first = f"{_label(first_id, audit.names)}: {first_reason}"
+    first = f"{label_of(first_id, audit.names)}: {first_reason}"
     if len(refused) == 1 == len(ids):
         summary = f"nothing sent: {first}"
     elif len(refused) == len(ids):
@@ -306,7 +141,7 @@ def _gate_note(item: Pipeline | Task | None, now: datetime) -> str:
     return text + (f", waited {duration(waited)}" if waited is not None else "")
 
 
-def _failed_line(audit: _Audit, reasons: list[tuple[str, str]]) -> str:
+def _failed_line(audit: ActionAudit, reasons: list[tuple[str, str]]) -> str:
     """``run failed for 1 of 3 pipelines: deploy-web: already running``."""
     target, reason = reasons[0]
     first = f"{audit.names.get(target) or target}: {reason}"
@@ -322,19 +157,20 @@ def _failed_line(audit: _Audit, reasons: list[tuple[str, str]]) -> str:
 def _report(
     result: ActionResult,
     found: dict[str, Pipeline | Task],
-    audit: _Audit,
+    audit: ActionAudit,
     out: Output,
 ) -> int:
     """Each target's outcome on stdout; one error line unless all succeeded; the exit code."""
     now = datetime.now(UTC)
+    audit.message = result.message or None
     gated = result.action in ("approve", "reject")
     failed: list[tuple[str, str]] = []
     unknown: list[str] = []
     for outcome in result.outcomes:
-        label = _label(outcome.target, audit.names)
+        label = label_of(outcome.target, audit.names)
         message = clean(outcome.message, 300)
         if outcome.unknown:
-            message = _unknown_text(message)
+            message = unknown_text(message)
             unknown.append(outcome.target)
             audit.outcomes.append(AuditOutcome(outcome.target, False, UNKNOWN, message))
             out.line(f"{UNKNOWN:<8}  {label}" + (f": {message}" if message else ""))
@@ -358,7 +194,7 @@ def _report(
     if unknown:
         first = next(o for o in audit.outcomes if o.status == UNKNOWN)
         audit.error = f"outcome unknown: {first.message or 'the server did not say'}"
-        out.error(_unknown_line(audit, unknown, len(failed)))
+        out.error(unknown_line(audit, unknown, len(failed)))
         return EXIT_SERVER
     if failed:
         out.error(_failed_line(audit, failed))
@@ -371,7 +207,7 @@ async def _confirm_delete(ids: list[str], names: dict[str, str], out: Output) ->
     count = len(ids)
     out.note(f"Delete {plural(count, 'pipeline')}? This cannot be undone:")
     for item_id in ids:
-        out.note(f"  {_label(item_id, names)}")
+        out.note(f"  {label_of(item_id, names)}")
     sys.stderr.write("Delete? [y/N] ")
     sys.stderr.flush()
     answer = await _read_line()
@@ -415,7 +251,7 @@ async def cmd_action(args: argparse.Namespace, settings: Settings, out: Output) 
     if interactive and not _stdin_is_tty():
         raise UsageError("delete needs --yes when not run on a terminal (nothing was sent)")
     async with connect(settings) as client:
-        with _audited(_Audit(action, kind, ids, reason=reason), settings, out) as audit:
+        with audited(ActionAudit(action, kind, ids, reason=reason), settings, out) as audit:
             found: dict[str, Pipeline | Task] = {}
             if not args.force:
                 checked = await _check(client, action, kind, ids, audit, out)
@@ -434,7 +270,7 @@ async def cmd_action(args: argparse.Namespace, settings: Settings, out: Output) 
                 else:
                     result = await client.action(action, kind, ids)
             except OutcomeUnknownError as error:
-                return _outcome_unknown(audit, out, error)
+                return outcome_unknown(audit, out, error)
             return _report(result, found, audit, out)
 
 
@@ -449,7 +285,9 @@ async def cmd_update(args: argparse.Namespace, settings: Settings, out: Output) 
         k: v for k, v in (("name", args.name), ("description", args.description)) if v is not None
     }
     async with connect(settings) as client:
-        with _audited(_Audit("update", "pipeline", ids, details=details), settings, out) as audit:
+        with audited(
+            ActionAudit("update", "pipeline", ids, details=details), settings, out
+        ) as audit:
             found: dict[str, Pipeline | Task] = {}
             if not args.force:
                 checked = await _check(client, "update", "pipeline", ids, audit, out)
@@ -462,7 +300,7 @@ async def cmd_update(args: argparse.Namespace, settings: Settings, out: Output) 
                     ids[0], name=args.name, description=args.description
                 )
             except OutcomeUnknownError as error:
-                return _outcome_unknown(audit, out, error)
+                return outcome_unknown(audit, out, error)
             return _report(result, found, audit, out)
 
 
@@ -473,8 +311,8 @@ async def cmd_clone(args: argparse.Namespace, settings: Settings, out: Output) -
     if not new_name:
         raise UsageError("the clone needs a name: --name NEW")
     async with connect(settings) as client:
-        with _audited(
-            _Audit("clone", "pipeline", ids, details={"name": new_name}), settings, out
+        with audited(
+            ActionAudit("clone", "pipeline", ids, details={"name": new_name}), settings, out
         ) as audit:
             source = await client.get_pipeline(ids[0])
             if source.name:
@@ -483,7 +321,7 @@ async def cmd_clone(args: argparse.Namespace, settings: Settings, out: Output) -
             try:
                 created = await client.clone_pipeline(ids[0], new_name)
             except OutcomeUnknownError as error:
-                return _outcome_unknown(audit, out, error)
+                return outcome_unknown(audit, out, error)
             audit.details["new_id"] = created.id
             audit.outcomes.append(AuditOutcome(ids[0], True, "created", created.id))
             out.line(f"{'cloned':<8}  {ids[0]} as {clean(created.name, 120)} ({created.id})")

@@ -25,7 +25,7 @@ from opstui.api import (
     is_transient,
 )
 from opstui.api.client import ListFilters
-from opstui.cli_output import (
+from opstui.cli.output import (
     Output,
     activity_json,
     clean,

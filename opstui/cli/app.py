@@ -1,0 +1,111 @@
+"""Running the app (on a server or on the built-in demo simulator) and the simulator alone.
+
+Textual and the simulator are imported only inside these functions: the subcommands never pay
+for them (``tests/test_layers.py``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import secrets
+from typing import Literal
+
+from opstui.cli.errors import NO_SERVER_HINT, UsageError
+from opstui.cli.output import EXIT_OK, Output
+from opstui.config import Secret, Settings, load_settings
+from opstui.sim.faults import parse_faults
+
+__all__ = ["open_app", "run_app", "run_sim"]
+
+Start = Literal["pipelines", "approvals"]
+
+
+def open_app(settings: Settings, start: Start) -> int:
+    """Open the Textual app (imported only here: the subcommands never pay for Textual)."""
+    from opstui.tui.app import OpstuiApp
+
+    app = OpstuiApp(settings, start=start)
+    app.run()
+    return app.return_code or EXIT_OK
+
+
+def run_app(args: argparse.Namespace, out: Output) -> int:
+    """``opstui`` with no command: the app on the configured server, or ``--demo``."""
+    start: Start = "approvals" if args.approvals else "pipelines"
+    app_options = {
+        "bell": args.bell,
+        "desktop": args.desktop_notify,
+        "trace": args.trace,
+    }
+    if not args.demo:
+        if args.pipelines is not None:
+            raise UsageError("--pipelines goes with --demo")
+        settings = load_settings(
+            profile=args.profile,
+            base_url=args.base_url,
+            timeout=args.timeout,
+            refresh=args.refresh,
+            read_only=args.read_only,
+        ).with_overrides(**app_options)
+        if not settings.base_url:
+            raise UsageError(NO_SERVER_HINT)
+        _, token = settings.require_server()
+        out.hide(token)
+        del token
+        return open_app(settings, start)
+    from opstui.sim.clock import RealClock
+    from opstui.sim.server import SimServer
+    from opstui.sim.world import World
+
+    token = secrets.token_urlsafe(24)
+    out.hide(token)
+    # The demo needs no token of the user's: none is read (no token command is run).
+    settings = load_settings(
+        timeout=args.timeout, refresh=args.refresh, read_only=args.read_only, read_token=False
+    )
+    world = World(
+        seed=secrets.randbelow(2**31),
+        pipelines=args.pipelines or 40,
+        tasks=12,
+        clock=RealClock(),
+    )
+    # The demo runs for as long as the app does: its request log must not grow without end.
+    with SimServer(world, token=token, host="127.0.0.1", port=0, max_requests=10_000) as server:
+        demo = settings.with_overrides(
+            base_url=server.base_url,
+            token=Secret(token),
+            profile="demo",
+            verify_tls=True,
+            ca_bundle=None,
+            **app_options,
+        )
+        return open_app(demo, start)
+
+
+def run_sim(args: argparse.Namespace, out: Output) -> int:
+    """``opstui sim``: the simulator in the foreground until Ctrl-C."""
+    from opstui.sim.server import run_sim as serve
+
+    if not (math.isfinite(args.speed) and args.speed > 0):
+        raise UsageError("--speed must be a positive number")
+    try:
+        faults = parse_faults(args.faults)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        serve(
+            host=args.host,
+            port=args.port,
+            token=args.token,
+            pipelines=args.pipelines,
+            seed=args.seed,
+            speed=args.speed,
+            faults=faults,
+            print_fn=out.line,
+        )
+    except OSError as exc:  # the address cannot be bound
+        raise UsageError(
+            f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}"
+        ) from None
+    return EXIT_OK

@@ -1,0 +1,189 @@
+"""``opstui doctor`` against the simulator: healthy, a wrong token, a read-only token,
+unreachable, and each shape a server may answer in. It never sends anything that changes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from opstui.sim.server import SimServer
+from tests.cli.conftest import Cli, Result, mutations_sent
+from tests.conftest import READONLY_TOKEN, TOKEN
+
+
+def checks(result: Result) -> dict[str, tuple[str, str]]:
+    """``name: (ok|warn|failed, the rest of the line)`` for each line doctor printed."""
+    found = {}
+    for line in result.out.splitlines():
+        word, name, rest = line[:6].strip(), line[8:22].strip(), line[22:].strip()
+        found[name] = (word, rest)
+    return found
+
+
+def test_a_healthy_server_is_all_ok(connected: SimServer, cli: Cli) -> None:
+    result = cli("doctor")
+    assert result.code == 0, result.err
+    found = checks(result)
+    for name in ("config", "server", "token", "tls", "reach", "auth", "scope", "paging"):
+        assert found[name][0] == "ok", (name, found[name])
+    assert found["list shape"] == ("ok", "{data: [...]}, count 40")
+    assert found["paging"][1].startswith("honoured")
+    assert found["status shape"][0] == "ok"
+    assert "read from the environment variable OPSTUI_TOKEN" in found["token"][1]
+    assert "loopback" in found["tls"][1]
+    assert result.err == ""
+    assert mutations_sent(connected) == []
+    lists = [r for r in connected.requests if r.path == "/api/v2/pipelines"]
+    assert [r.query.get("pageSize") for r in lists] == ["1", "1"]
+    assert [r.query.get("currentPage") for r in lists] == ["1", "2"]
+
+
+def test_json_gives_one_object_per_check(connected: SimServer, cli: Cli) -> None:
+    result = cli("doctor", "--json")
+    assert result.code == 0
+    lines = [json.loads(line) for line in result.out.splitlines()]
+    assert {line["result"] for line in lines} == {"ok"}
+    assert {"config", "token", "auth", "scope", "list shape"} <= {line["name"] for line in lines}
+
+
+def test_a_wrong_token_is_exit_3_naming_its_source(
+    connected: SimServer, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSTUI_TOKEN", "not-the-token-0000")
+    result = cli("doctor")
+    assert result.code == 3
+    found = checks(result)
+    assert found["reach"][0] == "ok"
+    assert found["auth"][0] == "failed"
+    assert "OPSTUI_TOKEN" in found["auth"][1]
+    assert "not-the-token-0000" not in result.out + result.err
+    assert "scope" not in found
+    assert result.err.startswith("opstui: error: doctor: auth failed")
+
+
+def test_a_read_only_token_reads_and_exits_0(
+    connected: SimServer, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPSTUI_TOKEN", READONLY_TOKEN)
+    result = cli("doctor")
+    assert result.code == 0
+    found = checks(result)
+    assert found["auth"][0] == "ok"
+    # An opaque token does not say its scope, and doctor sends nothing to find out.
+    assert found["scope"][0] == "ok"
+    assert "reads allowed" in found["scope"][1]
+    assert "not tested" in found["scope"][1]
+    assert mutations_sent(connected) == []
+
+
+def _jwt(claims: dict[str, object]) -> str:
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJlLW5vdC1jaGVja2Vk"
+
+
+def test_a_token_whose_scope_is_read_only_is_a_warning_and_exit_0(
+    world: object, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    readonly = _jwt({"sub": "ada", "scope": "api-readonly"})
+    with SimServer(world, token=TOKEN, readonly_token=readonly) as server:  # type: ignore[arg-type]
+        monkeypatch.setenv("OPSTUI_BASE_URL", server.base_url)
+        monkeypatch.setenv("OPSTUI_TOKEN", readonly)
+        result = cli("doctor")
+        assert readonly not in result.out + result.err
+        assert result.code == 0
+        word, rest = checks(result)["scope"]
+        assert word == "warn"
+        assert "read-only (scope api-readonly)" in rest
+        assert mutations_sent(server) == []
+        # ... and it is what the server enforces: an action with it is refused (403).
+        acted = cli("run", "--force", server.world.pipeline_ids()[0])
+        assert acted.code == 3
+
+
+def test_an_unreachable_server_is_exit_4(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, isolated_user: Path
+) -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    monkeypatch.setenv("OPSTUI_BASE_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("OPSTUI_TOKEN", TOKEN)
+    result = cli("doctor", "--timeout", "2")
+    assert result.code == 4
+    word, rest = checks(result)["reach"]
+    assert word == "failed"
+    assert f"127.0.0.1:{port}" in rest
+
+
+@pytest.mark.parametrize(
+    ("shape", "said"), [("array", "a bare array, no count"), ("pipelines", "{pipelines: [...]}")]
+)
+def test_each_list_envelope_is_named(connected: SimServer, cli: Cli, shape: str, said: str) -> None:
+    connected.options.list_shape = shape  # type: ignore[assignment]
+    result = cli("doctor")
+    assert result.code == 0
+    word, rest = checks(result)["list shape"]
+    assert word == "ok"
+    assert rest.startswith(said)
+
+
+def test_a_server_ignoring_paging_is_a_warning(connected: SimServer, cli: Cli) -> None:
+    connected.options.ignore_paging = True
+    result = cli("doctor")
+    assert result.code == 0
+    word, rest = checks(result)["paging"]
+    assert (word, rest.split("  (")[0]) == ("warn", "ignored: page 2 is page 1 again")
+
+
+def test_status_answers_without_documents_are_a_warning(connected: SimServer, cli: Cli) -> None:
+    connected.options.status_shape = "v1"
+    result = cli("doctor")
+    assert result.code == 0
+    word, rest = checks(result)["status shape"]
+    assert word == "warn"
+    assert "no documents (the v1 shape)" in rest
+
+
+def test_an_html_list_answer_is_exit_4_and_says_what_came(connected: SimServer, cli: Cli) -> None:
+    connected.add_fault("GET", "/api/v2/pipelines", status=200, body="<html>login</html>")
+    result = cli("doctor")
+    assert result.code == 4
+    word, rest = checks(result)["list shape"]
+    assert word == "failed"
+    assert "an HTML page" in rest
+
+
+def test_no_server_is_exit_2_with_the_setup_hint(cli: Cli) -> None:
+    result = cli("doctor")
+    assert result.code == 2
+    word, rest = checks(result)["server"]
+    assert (word, rest.split("  (")[0]) == ("failed", "no server configured")
+    assert "opstui config init" in result.out
+    assert "opstui --demo" in result.out
+
+
+def test_a_bad_config_file_is_exit_2_naming_the_file(cli: Cli, isolated_user: Path) -> None:
+    (isolated_user / "config.toml").write_text("[profiles.prod]\nbase_urll = 'x'\n")
+    result = cli("doctor", "--profile", "prod")
+    assert result.code == 2
+    word, rest = checks(result)["config"]
+    assert word == "failed"
+    assert "config.toml:2" in rest
+
+
+def test_doctor_adds_its_requests_to_the_users_trace(
+    connected: SimServer, cli: Cli, tmp_path: Path
+) -> None:
+    trace = tmp_path / "trace.jsonl"
+    result = cli("doctor", "--trace", str(trace))
+    assert result.code == 0
+    text = trace.read_text()
+    assert TOKEN not in text
+    assert len(text.splitlines()) == 3  # two list pages and one status
+    assert checks(result)["list shape"][0] == "ok"
