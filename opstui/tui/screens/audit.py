@@ -70,8 +70,10 @@ def read_tail(path: Path, limit: int = TAIL_LINES) -> list[dict[str, Any]]:
     lines = data.split(b"\n")
     if position > 0:
         lines = lines[1:]  # the first one is cut: its start lies before what was read
+    if lines and not lines[-1].strip():
+        lines.pop()  # after the last newline
     entries: list[dict[str, Any]] = []
-    for line in lines[-(limit + 1) :]:
+    for line in lines[-limit:]:
         try:
             value = json.loads(line.decode("utf-8", errors="replace"))
         except ValueError:
@@ -255,7 +257,8 @@ class AuditScreen(ExplainingScreen):
 
     def _failed(self, error: OSError) -> None:
         if self.on_stack:
-            self._render_status(f"cannot read {self.path}: {error.strerror or error}")
+            reason = safe_text(error.strerror or error, 100)
+            self._render_status(f"cannot read {safe_text(self.path, 200)}: {reason}")
 
     def _show(self, entries: Sequence[dict[str, Any]]) -> None:
         if not self.on_stack:
@@ -268,10 +271,11 @@ class AuditScreen(ExplainingScreen):
         empty = self.query_one("#audit-empty", Static)
         empty.display = not self.entries
         if not self.entries:
-            empty.update(f"Nothing recorded yet in {self.path}.")
+            empty.update(f"Nothing recorded yet in {safe_text(self.path, 200)}.")
         count = len(self.entries)
         shown = f"last {count}" if count >= TAIL_LINES else f"{count}"
-        self._render_status(f"{shown} {'entry' if count == 1 else 'entries'} · {self.path}")
+        noun = "entry" if count == 1 else "entries"
+        self._render_status(f"{shown} {noun} · {safe_text(self.path, 200)}")
 
     def _render_status(self, left: str) -> None:
         self.query_one("#audit-status", Static).update(status_bar(Text(left), "esc back"))
