@@ -45,12 +45,18 @@ from opstui.tui.actions import ActionRunner, Performed
 from opstui.tui.commands import PipelineCommands
 from opstui.tui.crash import crash_summary, write_crash_report
 from opstui.tui.dialogs import HelpScreen, QuitDialog, Target
+from opstui.tui.format import safe_text
+from opstui.tui.keymap import normalize_keymap
+from opstui.tui.keyscopes import bindings_on, check_keymap, help_sections
 from opstui.tui.notify import Notifier
+from opstui.tui.screens._explain import READ_ONLY
 from opstui.tui.screens.approvals import ApprovalsScreen
+from opstui.tui.screens.audit import AuditScreen
 from opstui.tui.screens.details import DetailsScreen
 from opstui.tui.screens.pipelines import PipelinesScreen
 from opstui.tui.screens.tasks import TasksScreen
 from opstui.tui.store import PipelineStore, describe_error
+from opstui.tui.widgets.status_bar import Tenant
 
 __all__ = ["APP_RETRY", "OpstuiApp", "Start"]
 
@@ -87,6 +93,17 @@ class OpstuiApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Keys", id="help"),
+        Binding("L", "audit", "Audit log", id="audit", show=False),
+        # Textual's own palette key, as Textual declares it, but with an id (to be remapped).
+        Binding(
+            App.COMMAND_PALETTE_BINDING,
+            "command_palette",
+            "palette",
+            id="command-palette",
+            show=False,
+            priority=True,
+            tooltip="Open the command palette",
+        ),
     ]
 
     def __init__(
@@ -122,6 +139,20 @@ class OpstuiApp(App[None]):
         self._crash: BaseException | None = None
         self._crash_summary: RenderableType | None = None
         self._signals: list[tuple[int, Any]] = []
+        self.keymap = normalize_keymap(settings.keymap)
+        """The user's ``[keymap]``, keys in Textual's long form."""
+        self.keymap_problems = check_keymap(self.keymap, type(self))
+        """What is wrong with the keymap (said at start-up and in the help), one line each."""
+        self.set_keymap(self.keymap)
+
+    @property
+    def tenant(self) -> Tenant:
+        """The server as every screen's header names it: profile, read-only, TLS unverified."""
+        return Tenant(
+            self.settings.server_label,
+            read_only=self.settings.read_only,
+            tls_unverified=not self.settings.verify_tls,
+        )
 
     def now(self) -> datetime:
         """The time every relative time on screen is measured from."""
@@ -145,8 +176,34 @@ class OpstuiApp(App[None]):
             # In 16 colours the default theme's shades collapse (yellow turns red): use the
             # terminal's own palette, which its user chose to be readable.
             self.theme = "ansi-dark"
+        self._apply_theme()
+        if self.keymap_problems:
+            self.notify(
+                "\n".join(self.keymap_problems) + "\n(? lists them; every other key works)",
+                title="Keymap",
+                severity="warning",
+                markup=False,
+                timeout=15,
+            )
         self._catch_ending_signals()
         self.refresh_pipelines()
+
+    def _apply_theme(self) -> None:
+        """The configured theme; an unknown name is said in one line, and the default kept."""
+        name = self.settings.theme
+        if not name:
+            return
+        if name in self.available_themes:
+            self.theme = name
+            return
+        known = ", ".join(sorted(self.available_themes))
+        self.notify(
+            f"unknown theme {safe_text(name, 40)!r}: the default is used (themes: {known})",
+            title="Theme",
+            severity="warning",
+            markup=False,
+            timeout=10,
+        )
 
     async def on_unmount(self) -> None:
         self._stop_timer()
@@ -303,6 +360,9 @@ class OpstuiApp(App[None]):
         One dialog at a time: a second action key pressed before the first dialog opened
         (keys typed ahead) is refused, never stacked.
         """
+        if self.settings.read_only:  # every screen refuses first; this is the last word
+            self.notify(READ_ONLY, severity="warning", markup=False, timeout=4)
+            return
         if self._asking:
             self.notify("Finish the open dialog first.", severity="warning", timeout=3)
             return
@@ -330,7 +390,13 @@ class OpstuiApp(App[None]):
     def open_details(self, pipeline: Pipeline) -> None:
         """Push the details of ``pipeline``."""
         self.push_screen(
-            DetailsScreen(pipeline, client=self.client, now=self.now, refresh=self.settings.refresh)
+            DetailsScreen(
+                pipeline,
+                client=self.client,
+                now=self.now,
+                refresh=self.settings.refresh,
+                tenant=self.tenant,
+            )
         )
 
     def open_approvals(self) -> None:
@@ -346,15 +412,38 @@ class OpstuiApp(App[None]):
     def open_tasks(self) -> None:
         """Show the tasks (their screen returns here with escape or ``t``)."""
         self.push_screen(
-            TasksScreen(client=self.client, now=self.now, refresh=self.settings.refresh)
+            TasksScreen(
+                client=self.client,
+                now=self.now,
+                refresh=self.settings.refresh,
+                tenant=self.tenant,
+            )
         )
 
     # -- app keys -------------------------------------------------------------------------
 
+    def open_audit(self) -> None:
+        """Show the audit log, newest first (escape comes back)."""
+        if not isinstance(self.screen, AuditScreen):
+            self.push_screen(AuditScreen(self.settings.audit_log, tenant=self.tenant))
+
+    def action_audit(self) -> None:
+        """The audit log: open it, or, from it, go back."""
+        if isinstance(self.screen, AuditScreen):
+            self.screen.action_back()
+        else:
+            self.open_audit()
+
+    def active_keys(self, screen: Screen[Any] | None = None) -> list[Binding]:
+        """The keys of ``screen`` (the current one) and of the app, as the keymap left them."""
+        return bindings_on(screen or self.screen, type(self), self.keymap)
+
     def action_help(self) -> None:
-        """Show every key of the current screen."""
-        sections = getattr(self.screen, "KEY_HELP", None) or PipelinesScreen.KEY_HELP
-        self.push_screen(HelpScreen(sections=sections))
+        """Show every key of the current screen, where the keymap put it."""
+        screen = self.screen
+        sections = getattr(screen, "KEY_HELP", None) or PipelinesScreen.KEY_HELP
+        resolved = help_sections(sections, self.active_keys(screen), self.keymap_problems)
+        self.push_screen(HelpScreen(sections=resolved))
 
     async def action_quit(self) -> None:
         """Quit; while an action is on its way, only after saying yes to the question."""

@@ -1,82 +1,99 @@
-"""The command palette (``ctrl+p``): every action of the screen shown, searchable by name.
+"""The command palette (``ctrl+p``): every action of the screen, searchable by name.
 
-The pipelines screen and the approvals inbox each have their list. A command does exactly what
-its key does, through the same screen action: one that does not apply to the selection says why
-instead of acting.
+The commands are generated from the screen's bindings and the app's, as the keymap left them:
+each command names the key it is on now (a key remapped in ``[keymap]`` shows where it really
+is). A command does exactly what its key does, through the same screen action: one that does not
+apply now (a greyed key; every mutating one under a read-only profile) says why instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
+
+from opstui.tui.keymap import class_bindings, key_label, remapped
 
 if TYPE_CHECKING:
+    from opstui.tui.app import OpstuiApp
+
+__all__ = ["ACTION_TEXT", "Command", "PipelineCommands", "commands_for"]
+
+ACTION_TEXT: dict[str, tuple[str, str]] = {
+    "run": ("Run", "Start a run of the selection"),
+    "stop": ("Stop", "Stop the selection's runs"),
+    "reset": ("Reset", "Reset the selected pipelines"),
+    "approve": ("Approve", "Approve the gate the selected pipelines wait at"),
+    "reject": ("Reject", "Reject the gate, with a reason"),
+    "edit": ("Edit", "Change the pipeline's name and description"),
+    "clone": ("Clone", "Copy the pipeline under a new name"),
+    "delete": ("Delete", "Delete the selected pipelines"),
+    "details": ("Details", "Open the highlighted pipeline"),
+    "toggle_mark": ("Mark or unmark", "Mark the highlighted row"),
+    "mark_shown": ("Mark all shown", "Mark every row shown"),
+    "clear_marks": ("Unmark all", "Unmark every row"),
+    "filter": ("Filter", "Filter by name, id, owner or tag"),
+    "clear_filter": ("Clear the filter", "Show every pipeline of the view again"),
+    "quick_view('all')": ("Show all pipelines", "Quick view"),
+    "quick_view('awaiting')": ("Show awaiting approval", "Quick view"),
+    "quick_view('running')": ("Show running", "Quick view"),
+    "quick_view('failed')": ("Show failed", "Quick view"),
+    "approvals": ("Approvals inbox", "Only the gates that wait, longest waiting first"),
+    "next_sort": ("Sort by the next column", "Name, state, last run, run number"),
+    "reverse_sort": ("Reverse the sort", ""),
+    "toggle_pause": ("Pause or resume the refresh", "Live refresh"),
+    "refresh_now": ("Refresh now", ""),
+    "tasks": ("Tasks", "Switch to the tasks"),
+    "back": ("Back", "Leave this screen"),
+    "audit": ("Audit log", "What was done, newest first"),
+    "help": ("Keys", "Every key"),
+    "quit": ("Quit", ""),
+}
+"""(title, help) of each action a command can run; an action not listed is no command."""
+
+Command = tuple[str, str, Callable[[], object]]
+"""A command: title, help (with its key), and what it runs."""
+
+
+def _with_keys(help: str, keys: Sequence[str]) -> str:
+    shown = ", ".join(keys)
+    if not shown:
+        return help
+    return f"{help} ({shown})" if help else f"({shown})"
+
+
+def commands_for(screen: Screen[object], app: OpstuiApp) -> list[Command]:
+    """The commands of ``screen``: its own actions, then the app's, each with its keys now."""
     from opstui.tui.screens._acting import ActingScreen
 
-__all__ = ["APPROVALS_COMMANDS", "COMMANDS", "PipelineCommands"]
-
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("Run", "run", "Start a run of the selected pipelines (r)"),
-    ("Stop", "stop", "Stop the selected pipelines' runs (s)"),
-    ("Reset", "reset", "Reset the selected pipelines (R)"),
-    ("Approve", "approve", "Approve the gate the selected pipelines wait at (a)"),
-    ("Reject", "reject", "Reject the gate, with a reason (x)"),
-    ("Edit", "edit", "Change the pipeline's name and description (e)"),
-    ("Clone", "clone", "Copy the pipeline under a new name (c)"),
-    ("Delete", "delete", "Delete the selected pipelines (D)"),
-    ("Details", "details", "Open the highlighted pipeline (enter)"),
-    ("Mark or unmark", "toggle_mark", "Mark the highlighted pipeline (space)"),
-    ("Mark all shown", "mark_shown", "Mark every pipeline the view shows (*)"),
-    ("Unmark all", "clear_marks", "Unmark every pipeline (u)"),
-    ("Filter", "filter", "Filter by name, id, owner or tag (/)"),
-    ("Clear the filter", "clear_filter", "Show every pipeline of the view again (escape)"),
-    ("Show all pipelines", "quick_view('all')", "Quick view (1)"),
-    ("Show awaiting approval", "quick_view('awaiting')", "Quick view (2)"),
-    ("Show running", "quick_view('running')", "Quick view (3)"),
-    ("Show failed", "quick_view('failed')", "Quick view (4)"),
-    ("Approvals inbox", "approvals", "Only the gates that wait, longest waiting first (A)"),
-    ("Sort by the next column", "next_sort", "Name, state, last run, run number (o)"),
-    ("Reverse the sort", "reverse_sort", "(O)"),
-    ("Pause or resume the refresh", "toggle_pause", "Live refresh (p)"),
-    ("Refresh now", "refresh_now", "(ctrl+r)"),
-    ("Tasks", "tasks", "Switch to the tasks (t)"),
-    ("Keys", "app.help", "Every key (?)"),
-)
-"""(title, screen action, help) of every command of the pipelines screen."""
-
-APPROVALS_COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("Approve", "approve", "Approve the gate the selected pipelines wait at (a)"),
-    ("Reject", "reject", "Reject the gate, with a reason (x)"),
-    ("Details", "details", "Open the highlighted pipeline (enter)"),
-    ("Mark or unmark", "toggle_mark", "Mark the highlighted pipeline (space)"),
-    ("Mark all shown", "mark_shown", "Mark every gate of the inbox (*)"),
-    ("Unmark all", "clear_marks", "Unmark every pipeline (u)"),
-    ("Back to the pipelines", "back", "Leave the approvals inbox (A, escape)"),
-    ("Pause or resume the refresh", "toggle_pause", "Live refresh (p)"),
-    ("Refresh now", "refresh_now", "(ctrl+r)"),
-    ("Keys", "app.help", "Every key (?)"),
-)
-"""(title, screen action, help) of every command of the approvals inbox."""
+    own = remapped(class_bindings(type(screen)), app.keymap)
+    global_keys = remapped(class_bindings(type(app)), app.keymap)
+    found: dict[tuple[bool, str], list[str]] = {}
+    for is_app, bindings in ((False, own), (True, global_keys)):
+        for binding in bindings:
+            if binding.action in ACTION_TEXT:
+                found.setdefault((is_app, binding.action), []).append(key_label(binding.key))
+    if isinstance(screen, ActingScreen):
+        found = {(False, "details"): ["enter"], **found}
+    commands: list[Command] = []
+    for (is_app, action), keys in found.items():
+        title, help = ACTION_TEXT[action]
+        run = partial(app.run_action, action) if is_app else partial(_run, screen, action)
+        commands.append((title, _with_keys(help, list(dict.fromkeys(keys))), run))
+    return commands
 
 
 class PipelineCommands(Provider):
-    """Every action of the pipelines screen, or of the approvals inbox."""
+    """Every action of the screen under the palette, and the app's."""
 
-    def _commands(self) -> list[tuple[str, str, Callable[[], object]]]:
-        from opstui.tui.screens.approvals import ApprovalsScreen
-        from opstui.tui.screens.pipelines import PipelinesScreen
-
-        screen = self.screen
-        if isinstance(screen, ApprovalsScreen):
-            commands = APPROVALS_COMMANDS
-        elif isinstance(screen, PipelinesScreen):
-            commands = COMMANDS
-        else:
+    def _commands(self) -> list[Command]:
+        app = cast("OpstuiApp", self.app)
+        if not hasattr(app, "keymap"):
             return []
-        return [(title, help, partial(_run, screen, action)) for title, action, help in commands]
+        return commands_for(self.screen, app)
 
     async def discover(self) -> Hits:
         for title, help, callback in self._commands():
@@ -90,10 +107,15 @@ class PipelineCommands(Provider):
                 yield Hit(score, matcher.highlight(title), callback, help=help)
 
 
-async def _run(screen: ActingScreen, action: str) -> None:
-    if action == "details":
+async def _run(screen: Screen[object], action: str) -> None:
+    from opstui.tui.screens._acting import ActingScreen
+    from opstui.tui.screens._explain import ExplainingScreen
+
+    if isinstance(screen, ActingScreen) and action == "details":
         screen.open_highlighted()
-    elif action in screen.ACTIONS:
+    elif isinstance(screen, ActingScreen) and action in screen.ACTIONS:
         screen.perform(action)  # explains, where Textual would silently skip a greyed action
+    elif isinstance(screen, ExplainingScreen):
+        await screen.run_or_explain(action)
     else:
         await screen.run_action(action)

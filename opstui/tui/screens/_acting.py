@@ -21,22 +21,29 @@ from opstui.api import Pipeline
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import safe_text
-from opstui.tui.screens._explain import ExplainingScreen
+from opstui.tui.keymap import Bound
+from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
 from opstui.tui.store import LivePhase, LiveState, PipelinesChanged, PipelineStore
 from opstui.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from opstui.tui.app import OpstuiApp
 
-__all__ = ["CURSOR_BINDINGS", "ActingScreen", "PipelineRows"]
+__all__ = ["CURSOR_BINDINGS", "CURSOR_KEYS", "TOP_BOTTOM_KEYS", "ActingScreen", "PipelineRows"]
 
 CURSOR_BINDINGS: list[BindingType] = [
-    Binding("j", "cursor_down", "Down", show=False),
-    Binding("k", "cursor_up", "Up", show=False),
-    Binding("g", "cursor_top", "Top", show=False),
-    Binding("G", "cursor_bottom", "Bottom", show=False),
+    Binding("j", "cursor_down", "Down", id="cursor-down", show=False),
+    Binding("k", "cursor_up", "Up", id="cursor-up", show=False),
+    Binding("g", "cursor_top", "Top", id="cursor-top", show=False),
+    Binding("G", "cursor_bottom", "Bottom", id="cursor-bottom", show=False),
 ]
 """Vim-style moves, the same on every screen of pipelines (each lists them in its BINDINGS)."""
+
+CURSOR_KEYS = Bound(("cursor-down", "cursor-up"), joiner="/", prefix="up/down, ")
+"""The help's keys for moving the cursor: the arrows, and the vim-style moves as bound."""
+
+TOP_BOTTOM_KEYS = Bound(("cursor-top", "cursor-bottom"), joiner=" / ")
+"""The help's keys for the first and the last row."""
 
 
 class PipelineRows(Protocol):
@@ -134,7 +141,7 @@ class ActingScreen(ExplainingScreen):
     def _status_bar(self) -> StatusBar:
         """The status line: server, counts, and whether the data is live."""
         app = self.opstui
-        return StatusBar(self.store, server=app.settings.server_label, now=app.now, id="status-bar")
+        return StatusBar(self.store, server=app.tenant, now=app.now, id="status-bar")
 
     def _follow(self) -> None:
         """Subscribe to the store's changes, the live state and the app's finished actions."""
@@ -197,9 +204,13 @@ class ActingScreen(ExplainingScreen):
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self._update_selection()
 
+    def refusal(self, action: str) -> str | None:
+        """Every action key changes something: refused under a read-only profile."""
+        return READ_ONLY if action in self.ACTIONS and self.read_only else None
+
     def why_disabled(self, action: str) -> str | None:
         """Why the action key ``action`` does nothing now, in a sentence; None if it applies."""
-        return self._why_not(action, self.selected())
+        return self.refusal(action) or self._why_not(action, self.selected())
 
     def _why_not(self, action: str, items: Sequence[Pipeline]) -> str | None:
         api_action = self.ACTIONS[action]
@@ -219,7 +230,7 @@ class ActingScreen(ExplainingScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.ACTIONS:
-            return True if action in self.available else None
+            return True if action in self.available and not self.refusal(action) else None
         return True
 
     def reason_for_key(self, action: str) -> str | None:

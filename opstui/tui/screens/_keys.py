@@ -1,16 +1,23 @@
-"""Key-help sections every screen shows the same way (``?``)."""
+"""Key-help sections every screen shows the same way (``?``).
+
+A row's keys are read from the bindings (:class:`~opstui.tui.keymap.Bound`, by binding id), so a
+key remapped in ``[keymap]`` shows where it really is; literal text only for keys no binding
+holds (the table's own arrows and ``enter``).
+"""
 
 from __future__ import annotations
 
+from opstui.tui.keymap import Bound, KeySpec
+
 __all__ = ["APP_HELP", "LIVE_HELP", "HelpSection"]
 
-HelpSection = tuple[str, list[tuple[str, str]]]
+HelpSection = tuple[str, list[tuple[KeySpec, str]]]
 
 LIVE_HELP: HelpSection = (
     "Live refresh",
     [
-        ("p", "Pause or resume"),
-        ("ctrl+r", "Refresh now"),
+        (Bound(("pause",)), "Pause or resume"),
+        (Bound(("refresh",)), "Refresh now"),
     ],
 )
 """The app-wide live refresh's keys."""
@@ -18,9 +25,10 @@ LIVE_HELP: HelpSection = (
 APP_HELP: HelpSection = (
     "App",
     [
-        ("?", "These keys"),
-        ("ctrl+p", "Every command, searchable"),
-        ("q", "Quit"),
+        (Bound(("help",)), "These keys"),
+        (Bound(("command-palette",)), "Every command, searchable"),
+        (Bound(("audit",)), "The audit log: what was done, newest first"),
+        (Bound(("quit",)), "Quit"),
     ],
 )
 """Keys that work on every screen."""

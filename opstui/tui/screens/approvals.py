@@ -26,8 +26,9 @@ from textual.widgets import DataTable, Footer, Static
 
 from opstui.api import Pipeline
 from opstui.tui.format import relative, safe_text
-from opstui.tui.screens._acting import CURSOR_BINDINGS, ActingScreen
-from opstui.tui.screens._keys import APP_HELP, LIVE_HELP
+from opstui.tui.keymap import Bound
+from opstui.tui.screens._acting import CURSOR_BINDINGS, CURSOR_KEYS, TOP_BOTTOM_KEYS, ActingScreen
+from opstui.tui.screens._keys import APP_HELP, LIVE_HELP, HelpSection
 from opstui.tui.screens.details import status_bar
 from opstui.tui.store import LivePhase, PipelinesChanged, PipelineStore
 from opstui.tui.widgets.approvals_table import ApprovalsTable, gates_in_order
@@ -107,24 +108,24 @@ class ApprovalsScreen(ActingScreen):
     ]
     """Binding ids match the pipelines screen's, so one keymap entry remaps a key on both."""
 
-    KEY_HELP: ClassVar[list[tuple[str, list[tuple[str, str]]]]] = [
+    KEY_HELP: ClassVar[list[HelpSection]] = [
         (
             "The approvals inbox (longest waiting first)",
             [
-                ("up/down, j/k", "Move the cursor"),
-                ("g / G", "Longest / shortest wait"),
+                (CURSOR_KEYS, "Move the cursor"),
+                (TOP_BOTTOM_KEYS, "Longest / shortest wait"),
                 ("enter", "Open the pipeline's details"),
-                ("A, escape", "Back to every pipeline"),
+                (Bound(("approvals", "back")), "Back to every pipeline"),
             ],
         ),
         (
             "Act (on the marked pipelines, else the highlighted one)",
             [
-                ("a", "Approve the gate (y confirms)"),
-                ("x", "Reject the gate, with a reason"),
-                ("space", "Mark or unmark the highlighted pipeline"),
-                ("*", "Mark every gate shown"),
-                ("u", "Unmark all"),
+                (Bound(("approve",)), "Approve the gate (y confirms)"),
+                (Bound(("reject",)), "Reject the gate, with a reason"),
+                (Bound(("mark",)), "Mark or unmark the highlighted pipeline"),
+                (Bound(("mark-shown",)), "Mark every gate shown"),
+                (Bound(("unmark",)), "Unmark all"),
             ],
         ),
         LIVE_HELP,

@@ -39,10 +39,12 @@ from opstui.api import (
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import duration, plain, relative, safe_text, status_text
-from opstui.tui.screens._explain import ExplainingScreen
-from opstui.tui.screens._keys import APP_HELP
+from opstui.tui.keymap import Bound
+from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
+from opstui.tui.screens._keys import APP_HELP, HelpSection
 from opstui.tui.widgets.activity_log import ActivityLog, entry_time
 from opstui.tui.widgets.plan_view import PlanView
+from opstui.tui.widgets.status_bar import Tenant, tenant_text
 
 __all__ = [
     "PIPELINE_KEY_ACTIONS",
@@ -188,12 +190,14 @@ def _or_dash(text: str, limit: int = 200) -> Text:
     return plain(text, limit=limit) if text.strip() else Text("—", style="dim")
 
 
-def render_heading(pipeline: Pipeline) -> RenderableType:
-    """The name, left, and the state word, right; one line."""
+def render_heading(pipeline: Pipeline, tenant: Tenant | None = None) -> RenderableType:
+    """The server (``prod · read-only``) and the name, left, and the state word, right."""
     grid = Table.grid(padding=(0, 2), expand=True)
     grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
     grid.add_column(justify="right", no_wrap=True)
     name = plain(pipeline.name or "(unnamed pipeline)", style="bold", limit=120)
+    if tenant is not None:
+        name = Text.assemble(tenant_text(tenant, server_style="dim"), (" · ", "dim"), name)
     grid.add_row(name, status_text(pipeline.status))
     return grid
 
@@ -279,6 +283,8 @@ def render_gate(pipeline: Pipeline, now: datetime) -> RenderableType | None:
 class DetailsScreen(ExplainingScreen):
     """One pipeline in full, refreshed live, with its action keys."""
 
+    MUTATING = frozenset(PIPELINE_KEY_ACTIONS)
+
     DEFAULT_CSS = """
     DetailsScreen {
         layout: vertical;
@@ -354,29 +360,29 @@ class DetailsScreen(ExplainingScreen):
     """Binding ids, and which keys the footer shows, match the pipelines screen's: one keymap
     entry remaps a key on both, and the footer fits 80 columns (``?`` lists every key)."""
 
-    KEY_HELP: ClassVar[list[tuple[str, list[tuple[str, str]]]]] = [
+    KEY_HELP: ClassVar[list[HelpSection]] = [
         (
             "Look",
             [
                 ("up/down, pgup/pgdn", "Scroll"),
                 ("home / end", "Top / bottom"),
-                ("escape", "Back to the pipelines"),
+                (Bound(("back",)), "Back to the pipelines"),
             ],
         ),
         (
             "Act on this pipeline (a greyed key says why when pressed)",
             [
-                ("r", "Run"),
-                ("s", "Stop"),
-                ("R", "Reset"),
-                ("a", "Approve the gate it waits at"),
-                ("x", "Reject the gate, with a reason"),
-                ("e", "Edit name and description"),
-                ("c", "Clone under a new name"),
-                ("D", "Delete (type the name to confirm)"),
+                (Bound(("run",)), "Run"),
+                (Bound(("stop",)), "Stop"),
+                (Bound(("reset",)), "Reset"),
+                (Bound(("approve",)), "Approve the gate it waits at"),
+                (Bound(("reject",)), "Reject the gate, with a reason"),
+                (Bound(("edit",)), "Edit name and description"),
+                (Bound(("clone",)), "Clone under a new name"),
+                (Bound(("delete",)), "Delete (type the name to confirm)"),
             ],
         ),
-        ("Live refresh", [("ctrl+r", "Refresh now")]),
+        ("Live refresh", [(Bound(("refresh",)), "Refresh now")]),
         APP_HELP,
     ]
     """The key reference the app's help (``?``) shows on this screen."""
@@ -388,8 +394,11 @@ class DetailsScreen(ExplainingScreen):
         client: OpseraClient,
         now: Callable[[], datetime],
         refresh: float = 5.0,
+        tenant: Tenant | None = None,
     ) -> None:
         super().__init__()
+        self.tenant = tenant
+        """The server, named in the heading."""
         self.pipeline = pipeline
         """The pipeline as last seen (replaced by every successful poll)."""
         self.entries: list[ActivityEntry] = []
@@ -524,7 +533,7 @@ class DetailsScreen(ExplainingScreen):
 
     def _render_pipeline(self) -> None:
         pipeline = self.pipeline
-        self.query_one("#details-heading", Static).update(render_heading(pipeline))
+        self.query_one("#details-heading", Static).update(render_heading(pipeline, self.tenant))
         self._render_times()
         self.query_one(PlanView).show(pipeline)
         self.refresh_bindings()
@@ -555,11 +564,16 @@ class DetailsScreen(ExplainingScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out the action keys that do not apply to the pipeline as last seen."""
         if action in PIPELINE_KEY_ACTIONS:
+            if self.refusal(action):
+                return None
             return None if self.why_not(PIPELINE_KEY_ACTIONS[action]) else True
         return True
 
     def reason_for_key(self, action: str) -> str | None:
         """Why an action key does nothing here now, naming the pipeline; None if it applies."""
+        refused = self.refusal(action)
+        if refused is not None:
+            return refused
         api_action = PIPELINE_KEY_ACTIONS.get(action)
         reason = self.why_not(api_action) if api_action is not None else None
         if reason is None:
@@ -573,6 +587,9 @@ class DetailsScreen(ExplainingScreen):
 
     def _request(self, action: str) -> None:
         """Hand the action to the app (the screen polls when ``action_done`` says it was sent)."""
+        if self.read_only:
+            self.explain(READ_ONLY)
+            return
         hand_over(self, action, [self.pipeline])
 
     def action_run(self) -> None:

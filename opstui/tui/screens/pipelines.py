@@ -24,8 +24,9 @@ from textual.widgets import Footer, Input, Static
 from opstui.api import Pipeline, PipelineStatus
 from opstui.tui.actions import Performed
 from opstui.tui.format import STATUS_ORDER, safe_text
-from opstui.tui.screens._acting import CURSOR_BINDINGS, ActingScreen
-from opstui.tui.screens._keys import APP_HELP, LIVE_HELP
+from opstui.tui.keymap import Bound
+from opstui.tui.screens._acting import CURSOR_BINDINGS, CURSOR_KEYS, TOP_BOTTOM_KEYS, ActingScreen
+from opstui.tui.screens._keys import APP_HELP, LIVE_HELP, HelpSection
 from opstui.tui.store import PipelinesChanged, PipelineStore
 from opstui.tui.widgets.filter_bar import FilterBar, FilterInput
 from opstui.tui.widgets.pipeline_table import ARROWS, PipelineTable, SortKey
@@ -146,42 +147,45 @@ class PipelinesScreen(ActingScreen):
         *CURSOR_BINDINGS,
     ]
 
-    KEY_HELP: ClassVar[list[tuple[str, list[tuple[str, str]]]]] = [
+    KEY_HELP: ClassVar[list[HelpSection]] = [
         (
             "Move and look",
             [
-                ("up/down, j/k", "Move the cursor"),
-                ("g / G", "First / last pipeline"),
+                (CURSOR_KEYS, "Move the cursor"),
+                (TOP_BOTTOM_KEYS, "First / last pipeline"),
                 ("pgup/pgdn", "A page up / down"),
                 ("enter", "Open the pipeline's details"),
-                ("t", "Tasks"),
-                ("A", "Approvals inbox: the gates, longest waiting first"),
+                (Bound(("tasks",)), "Tasks"),
+                (Bound(("approvals",)), "Approvals inbox: the gates, longest waiting first"),
             ],
         ),
         (
             "Choose what is shown",
             [
-                ("/", "Filter by name, id, owner or tag (enter keeps it)"),
-                ("escape", "Clear the filter, then the quick view"),
-                ("1 2 3 4", "All / awaiting approval / running / failed"),
-                ("o", "Sort by the next column: name, state, last run, run number"),
-                ("O", "Reverse the sort"),
+                (Bound(("filter",)), "Filter by name, id, owner or tag (enter keeps it)"),
+                (Bound(("clear-filter",)), "Clear the filter, then the quick view"),
+                (
+                    Bound(("view-all", "view-awaiting", "view-running", "view-failed"), " "),
+                    "All / awaiting approval / running / failed",
+                ),
+                (Bound(("sort",)), "Sort by the next column: name, state, last run, run number"),
+                (Bound(("reverse-sort",)), "Reverse the sort"),
             ],
         ),
         (
             "Act (on the marked pipelines, else the highlighted one)",
             [
-                ("space", "Mark or unmark the highlighted pipeline"),
-                ("*", "Mark every pipeline shown"),
-                ("u", "Unmark all"),
-                ("r", "Run"),
-                ("s", "Stop"),
-                ("R", "Reset"),
-                ("a", "Approve the gate it waits at"),
-                ("x", "Reject the gate, with a reason"),
-                ("e", "Edit name and description"),
-                ("c", "Clone under a new name"),
-                ("D", "Delete (type the name to confirm)"),
+                (Bound(("mark",)), "Mark or unmark the highlighted pipeline"),
+                (Bound(("mark-shown",)), "Mark every pipeline shown"),
+                (Bound(("unmark",)), "Unmark all"),
+                (Bound(("run",)), "Run"),
+                (Bound(("stop",)), "Stop"),
+                (Bound(("reset",)), "Reset"),
+                (Bound(("approve",)), "Approve the gate it waits at"),
+                (Bound(("reject",)), "Reject the gate, with a reason"),
+                (Bound(("edit",)), "Edit name and description"),
+                (Bound(("clone",)), "Clone under a new name"),
+                (Bound(("delete",)), "Delete (type the name to confirm)"),
             ],
         ),
         LIVE_HELP,

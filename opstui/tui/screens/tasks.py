@@ -26,8 +26,9 @@ from opstui.api import Listing, OpseraClient, OpseraError, PipelineStatus, Task
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import STATUS_ORDER, relative, safe_text, status_text
-from opstui.tui.screens._explain import ExplainingScreen
-from opstui.tui.screens._keys import APP_HELP
+from opstui.tui.keymap import Bound
+from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
+from opstui.tui.screens._keys import APP_HELP, HelpSection
 from opstui.tui.screens.details import (
     LiveStatus,
     hand_over,
@@ -35,7 +36,7 @@ from opstui.tui.screens.details import (
     subscribe_action_done,
     unsubscribe_action_done,
 )
-from opstui.tui.widgets.status_bar import skipped_text
+from opstui.tui.widgets.status_bar import Tenant, skipped_text, tenant_text
 
 __all__ = ["TASK_KEY_ACTIONS", "TaskTable", "TasksScreen", "column_widths"]
 
@@ -117,6 +118,8 @@ class TaskTable(DataTable[Text]):
 class TasksScreen(ExplainingScreen):
     """All tasks, refreshed live; run or stop the highlighted or marked ones."""
 
+    MUTATING = frozenset(TASK_KEY_ACTIONS)
+
     DEFAULT_CSS = """
     TasksScreen {
         layout: vertical;
@@ -149,25 +152,25 @@ class TasksScreen(ExplainingScreen):
     ]
     """Binding ids match the pipelines screen's, so one keymap entry remaps a key on both."""
 
-    KEY_HELP: ClassVar[list[tuple[str, list[tuple[str, str]]]]] = [
+    KEY_HELP: ClassVar[list[HelpSection]] = [
         (
             "Move and look",
             [
                 ("up/down", "Move the cursor"),
                 ("pgup/pgdn", "A page up / down"),
-                ("t, escape", "Back to the pipelines"),
+                (Bound(("pipelines", "back")), "Back to the pipelines"),
             ],
         ),
         (
             "Act (on the marked tasks, else the highlighted one)",
             [
-                ("space", "Mark or unmark the highlighted task"),
-                ("u", "Unmark all"),
-                ("r", "Run"),
-                ("s", "Stop"),
+                (Bound(("mark",)), "Mark or unmark the highlighted task"),
+                (Bound(("unmark",)), "Unmark all"),
+                (Bound(("run",)), "Run"),
+                (Bound(("stop",)), "Stop"),
             ],
         ),
-        ("Live refresh", [("ctrl+r", "Refresh now")]),
+        ("Live refresh", [(Bound(("refresh",)), "Refresh now")]),
         APP_HELP,
     ]
     """The key reference the app's help (``?``) shows on this screen."""
@@ -178,8 +181,11 @@ class TasksScreen(ExplainingScreen):
         client: OpseraClient,
         now: Callable[[], datetime],
         refresh: float = 5.0,
+        tenant: Tenant | None = None,
     ) -> None:
         super().__init__()
+        self.tenant = tenant
+        """The server, named in the heading."""
         self.client = client
         self.now = now
         self.refresh_interval = refresh
@@ -198,7 +204,10 @@ class TasksScreen(ExplainingScreen):
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("Tasks"), id="tasks-heading", markup=False)
+        heading = Text("Tasks")
+        if self.tenant is not None:
+            heading = Text.assemble(tenant_text(self.tenant, server_style=""), " · ", heading)
+        yield Static(heading, id="tasks-heading", markup=False)
         table = TaskTable(id="tasks-table", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static(id="tasks-status", markup=False)
@@ -425,11 +434,14 @@ class TasksScreen(ExplainingScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out run and stop when they apply to none of the targets."""
         if action in TASK_KEY_ACTIONS:
-            return None if self.why_not(action) else True
+            return None if self.refusal(action) or self.why_not(action) else True
         return True
 
     def reason_for_key(self, action: str) -> str | None:
         """Why run or stop does nothing now, as a sentence; None if it applies."""
+        refused = self.refusal(action)
+        if refused is not None:
+            return refused
         reason = self.why_not(action) if action in TASK_KEY_ACTIONS else None
         return None if reason is None else f"{reason[0].upper()}{reason[1:]}."
 
@@ -446,6 +458,9 @@ class TasksScreen(ExplainingScreen):
 
     def _request(self, action: str) -> None:
         """Hand the action to the app (the screen lists again when ``action_done`` says so)."""
+        if self.read_only:
+            self.explain(READ_ONLY)
+            return
         targets = self.targets()
         if targets:
             hand_over(self, action, targets)

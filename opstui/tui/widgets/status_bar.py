@@ -2,6 +2,9 @@
 
 ``prod · 2 awaiting approval · 5 running · 1 failed          updated 3s ago``
 
+The server is the profile's name (or the host); a read-only profile adds ``read-only``, and a
+profile that does not verify TLS adds ``TLS not verified``, for as long as the app runs.
+
 The right side says ``updated 3s ago``, ``paused · updated 2m ago``, ``offline · retrying in 8s``
 or ``token refused · retrying in 60s``: always words, so it reads without colour.
 """
@@ -10,10 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
 from rich.console import RenderableType
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
@@ -22,7 +27,23 @@ from opstui.api import PipelineStatus
 from opstui.tui.format import STATUS_STYLE, relative, safe_text
 from opstui.tui.store import LivePhase, LiveState, PipelinesChanged, PipelineStore
 
-__all__ = ["COUNTED", "StatusBar", "counts_text", "live_text", "skipped_text"]
+__all__ = [
+    "COUNTED",
+    "READ_ONLY_MARK",
+    "TLS_UNVERIFIED",
+    "StatusBar",
+    "Tenant",
+    "counts_text",
+    "live_text",
+    "skipped_text",
+    "tenant_text",
+]
+
+READ_ONLY_MARK = "read-only"
+"""What the header says under a read-only profile."""
+
+TLS_UNVERIFIED = "TLS not verified"
+"""What the header says, for as long as the app runs, when the server's certificate is not checked."""
 
 COUNTED: tuple[PipelineStatus, ...] = (
     PipelineStatus.AWAITING_APPROVAL,
@@ -32,6 +53,33 @@ COUNTED: tuple[PipelineStatus, ...] = (
 """The states always counted, in this order (others only when there are some)."""
 
 ALSO_COUNTED: tuple[PipelineStatus, ...] = (PipelineStatus.PAUSED,)
+
+
+@dataclass(frozen=True)
+class Tenant:
+    """Which server the app talks to, and how: what every screen's header names."""
+
+    label: str
+    """The profile's name, or the host."""
+    read_only: bool = False
+    """Nothing that changes anything is sent."""
+    tls_unverified: bool = False
+    """The server's TLS certificate is not checked (``verify_tls = false``)."""
+
+
+def tenant_text(
+    tenant: Tenant, *, server_style: Style | str = "bold", warning_style: Style | str = "bold"
+) -> Text:
+    """``prod``, ``prod · read-only``, ``staging · TLS not verified``: always words."""
+    text = Text(safe_text(tenant.label, 40), style=server_style)
+    for shown, words in (
+        (tenant.read_only, READ_ONLY_MARK),
+        (tenant.tls_unverified, TLS_UNVERIFIED),
+    ):
+        if shown:
+            text.append(" · ")
+            text.append(words, style=warning_style)
+    return text
 
 
 def counts_text(counts: dict[PipelineStatus, int]) -> Text:
@@ -114,13 +162,14 @@ class StatusBar(Widget):
         self,
         store: PipelineStore,
         *,
-        server: str,
+        server: str | Tenant,
         now: Callable[[], datetime],
         id: str | None = None,
     ) -> None:
         super().__init__(id=id)
         self.store = store
-        self.server = safe_text(server, 40)
+        self.tenant = server if isinstance(server, Tenant) else Tenant(server)
+        self.server = safe_text(self.tenant.label, 40)
         self.now = now
 
     def on_mount(self) -> None:
@@ -141,7 +190,11 @@ class StatusBar(Widget):
     @property
     def left_text(self) -> Text:
         """The server and the counts, as shown."""
-        text = Text(self.server, style=self.get_component_rich_style("status-bar--server"))
+        text = tenant_text(
+            self.tenant,
+            server_style=self.get_component_rich_style("status-bar--server"),
+            warning_style=self.get_component_rich_style("status-bar--warning"),
+        )
         if self.store.loaded:
             text.append(" · ")
             text.append_text(counts_text(self.store.counts()))
