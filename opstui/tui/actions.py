@@ -118,11 +118,24 @@ class ActionRunner:
     write each action's audit line, with the outcome unknown (:meth:`abandon`).
     """
 
-    def __init__(self, app: App[Any], client: OpseraClient, audit: AuditLog, server: str) -> None:
+    def __init__(
+        self,
+        app: App[Any],
+        client: OpseraClient,
+        audit: AuditLog,
+        server: str,
+        *,
+        profile: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
         self.app = app
         self.client = client
         self.flights = Flights(
-            audit, server, warn=lambda text: self._notify(text, severity="error")
+            audit,
+            server,
+            warn=lambda text: self._notify(text, severity="error"),
+            profile=profile,
+            base_url=base_url,
         )
         self._in_flight: set[str] = set()
         """Ids with an action on its way: a second one for them is refused until it is done."""

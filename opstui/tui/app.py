@@ -124,7 +124,14 @@ class OpstuiApp(App[None]):
         # local variable here: a crash report must not find it in a frame.)
         self.client = client or open_client(settings, retry=APP_RETRY)
         self.audit = AuditLog(settings.audit_log)
-        self.actions = ActionRunner(self, self.client, self.audit, settings.server_label)
+        self.actions = ActionRunner(
+            self,
+            self.client,
+            self.audit,
+            settings.server_label,
+            profile=settings.profile,
+            base_url=settings.base_url,
+        )
         self.store = PipelineStore(self, refresh=settings.refresh)
         self.action_done: Signal[Performed] = Signal(self, "action-done")
         self.notifier = Notifier(

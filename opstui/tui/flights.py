@@ -43,10 +43,20 @@ class InFlight:
 class Flights:
     """The actions on their way, and the one place that writes their audit lines."""
 
-    def __init__(self, audit: AuditLog, server: str, *, warn: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        audit: AuditLog,
+        server: str,
+        *,
+        warn: Callable[[str], None],
+        profile: str | None = None,
+        base_url: str | None = None,
+    ) -> None:
         """``warn`` tells the user, in a sentence, that an audit line could not be written."""
         self.audit = audit
         self.server = server
+        self.profile = profile
+        self.base_url = base_url
         self._warn = warn
         self._flights: list[InFlight] = []
 
@@ -90,6 +100,7 @@ class Flights:
         if flight.recorded:
             return
         flight.recorded = True
+        message = outcomes.message or None if isinstance(outcomes, ActionResult) else None
         if isinstance(outcomes, ActionResult):
             outcomes = [
                 AuditOutcome(o.target, o.ok, o.status, o.message) for o in outcomes.outcomes
@@ -99,6 +110,9 @@ class Flights:
             type=flight.kind,
             targets=flight.targets,
             server=self.server,
+            profile=self.profile,
+            base_url=self.base_url,
+            message=message,
             source="tui",
             outcomes=outcomes,
             reason=flight.reason,
