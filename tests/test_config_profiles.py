@@ -316,7 +316,11 @@ def test_config_show_names_every_origin_and_never_the_token(isolated_user: Path)
 
 @pytest.mark.parametrize(
     ("kind", "value"),
-    [("env", "OPSERA_PROD_TOKEN"), ("command", "pass show opsera/prod"), ("file", "~/.opsera")],
+    [
+        ("env", "OPSERA_PROD_TOKEN"),
+        ("command", "pass show 'opsera/prod token'"),
+        ("file", 'C:\\tokens\\"prod".txt'),
+    ],
 )
 def test_the_starter_file_is_valid_private_and_never_overwritten(
     isolated_user: Path, kind: str, value: str
@@ -327,6 +331,11 @@ def test_the_starter_file_is_valid_private_and_never_overwritten(
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     data = tomllib.loads(path.read_text())
     assert data["profiles"]["prod"]["base_url"] == "https://app.opsera.io"
+    written = data["profiles"]["prod"]
+    if kind == "command":
+        assert written["token_command"] == ["pass", "show", "opsera/prod token"]
+    else:
+        assert written[f"token_{kind}"] == value
     settings = load_settings(env={"OPSTUI_CONFIG": str(path)}, read_token=False)
     assert settings.profile == "prod"
     with pytest.raises(ConfigError, match="exists already"):

@@ -369,6 +369,7 @@ def load_settings(
         if not bundle.is_file():
             raise ConfigError(f"{at('ca_bundle')}: ca_bundle {bundle} is not a file")
     origins["verify_tls"] = here if "verify_tls" in section else "default"
+    origins["ca_bundle"] = here if ca_bundle is not None else "default"
 
     # -- looks, keys, notifications --
     theme = env.get("OPSTUI_THEME") or section.get("theme") or data.get("theme") or None
@@ -405,6 +406,9 @@ def load_settings(
             "desktop",
         )
     bell = _bool(file, notifications.get("bell", True), "notifications", "bell")
+    for name in _NOTIFICATION_KEYS:
+        origins[name] = "config file" if name in notifications else "default"
+    origins["audit_log"] = "OPSTUI_AUDIT_LOG" if env.get("OPSTUI_AUDIT_LOG") else "default"
 
     return Settings(
         base_url=url,

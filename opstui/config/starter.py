@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from pathlib import Path
 
 from opstui.config.settings import ConfigError, Settings
@@ -43,18 +44,28 @@ desktop = "off"                    # off | osc9 | osc777 (crosses SSH and tmux)
 
 
 TOKEN_LINES = {
-    "env": 'token_env = "{value}"           # the variable that holds the token',
+    "env": "token_env = {value}           # the variable that holds the token",
     "command": "token_command = {value}       # run without a shell; prints the token",
-    "file": 'token_file = "{value}"          # chmod 600: refused if others can read it',
+    "file": "token_file = {value}          # chmod 600: refused if others can read it",
 }
 """How each kind of token source is written in a starter file."""
 
 
 def token_line(kind: str, value: str) -> str:
-    """The starter file's line for one token source (``env``, ``command`` or ``file``)."""
+    """The starter file's line for one token source (``env``, ``command`` or ``file``).
+
+    Values are written as TOML strings (JSON's escaping is TOML's for these); a command is split
+    as a shell would split it, then kept as a list: it is run without a shell.
+    """
     if kind == "command":
-        return TOKEN_LINES["command"].format(value=json.dumps(value.split()))
-    return TOKEN_LINES[kind].format(value=value.replace('"', ""))
+        try:
+            argv = shlex.split(value)
+        except ValueError as exc:
+            raise ConfigError(f"token command {value!r}: {exc}") from None
+        if not argv:
+            raise ConfigError("the token command is empty")
+        return TOKEN_LINES["command"].format(value=json.dumps(argv))
+    return TOKEN_LINES[kind].format(value=json.dumps(value))
 
 
 def write_starter(path: Path, text: str) -> None:
@@ -82,11 +93,11 @@ def describe(settings: Settings) -> list[tuple[str, str, str]]:
         ("refresh", f"{settings.refresh:g} s", origin.get("refresh", "")),
         ("timeout", f"{settings.timeout:g} s", origin.get("timeout", "")),
         ("verify_tls", str(settings.verify_tls).lower(), origin.get("verify_tls", "")),
-        ("ca_bundle", str(settings.ca_bundle or "none"), ""),
+        ("ca_bundle", str(settings.ca_bundle or "none"), origin.get("ca_bundle", "")),
         ("theme", settings.theme or "default", origin.get("theme", "")),
-        ("bell", str(settings.bell).lower(), ""),
-        ("desktop", settings.desktop, ""),
-        ("audit_log", str(settings.audit_log), ""),
+        ("bell", str(settings.bell).lower(), origin.get("bell", "")),
+        ("desktop", settings.desktop, origin.get("desktop", "")),
+        ("audit_log", str(settings.audit_log), origin.get("audit_log", "")),
     ]
     rows.extend((f"keymap.{name}", keys, "config file") for name, keys in settings.keymap.items())
     return rows
