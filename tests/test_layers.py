@@ -14,6 +14,7 @@ LAYERS = [
     ("opstui.sim.server", ["opstui.api", "opstui.tui", "textual"]),
     ("opstui.config", ["textual", "rich", "opstui.tui", "opstui.api"]),
     ("opstui.audit", ["textual", "rich", "opstui.tui", "opstui.api"]),
+    ("opstui.crash", ["textual", "rich", "opstui.tui", "opstui.api"]),
     ("opstui.connect", ["textual", "opstui.tui", "opstui.sim", "starlette", "uvicorn"]),
     ("opstui.sim.faults", ["starlette", "uvicorn", "opstui.api", "opstui.tui"]),
 ]

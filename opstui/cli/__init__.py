@@ -41,11 +41,11 @@ from opstui.cli.output import (
     EXIT_USAGE,
     Output,
     clean,
-    crash_report,
 )
 from opstui.cli.parser import EPILOG, Command, build_parser
 from opstui.cli.settings import settings_from
-from opstui.config import ConfigError, Settings, audit_log_path
+from opstui.config import ConfigError, Settings, crash_dir_path
+from opstui.crash import write_crash_report
 
 __all__ = [
     "EPILOG",
@@ -215,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _crashed(bug: Exception, out: Output) -> int:
-    report = crash_report(bug, audit_log_path().parent, out)
+    report, _ = write_crash_report(bug, crash_dir_path(), out.redact)
     where = f"; the details are in {report}: please attach it to a bug report" if report else ""
     out.error(
         f"internal error (a bug in opstui): {clean(type(bug).__name__, 60)}: "

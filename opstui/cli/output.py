@@ -12,11 +12,9 @@ import json
 import os
 import shutil
 import sys
-import traceback
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, TextIO
 
 from opstui.api import ActivityEntry, Pipeline, PipelineStatus, Task
@@ -34,7 +32,6 @@ __all__ = [
     "Output",
     "activity_json",
     "clean",
-    "crash_report",
     "duration",
     "fit",
     "pipeline_json",
@@ -335,27 +332,6 @@ class Output:
             os.close(devnull)
         except (OSError, ValueError, AttributeError):
             pass  # not a real file (a test's capture): nothing will be flushed to it anyway
-
-
-def crash_report(error: BaseException, folder: Path, out: Output) -> Path | None:
-    """Write ``error``'s traceback to a private file in ``folder``; its path (None: not written).
-
-    The report holds the call stack and the error, never local variables (a token can be one),
-    and every secret ``out`` knows of is replaced by ``***``.
-    """
-    stamp_text = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = folder / f"crash-{stamp_text}-{os.getpid()}.txt"
-    text = out.redact("".join(traceback.format_exception(error)))
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            os.write(fd, text.encode("utf-8", errors="replace"))
-        finally:
-            os.close(fd)
-    except OSError:
-        return None
-    return path
 
 
 def _isatty(stream: TextIO) -> bool:

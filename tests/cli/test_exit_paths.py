@@ -17,6 +17,7 @@ import pytest
 
 import opstui.cli.reads
 from opstui.api import PipelineStatus
+from opstui.config import crash_dir_path
 from opstui.sim.server import SimServer
 from tests.cli.conftest import (
     ACTIONS_PATH,
@@ -179,7 +180,8 @@ def test_a_bug_is_one_line_and_a_report_without_the_token(
     assert line.startswith("opstui: error: internal error (a bug in opstui): RuntimeError: ")
     assert "table broke near ***" in line
     report = Path(line.split("the details are in ", 1)[1].split(": please attach", 1)[0])
-    assert report.parent == isolated_user
+    assert report.parent == crash_dir_path()  # where the app's reports go too
+    assert report.is_relative_to(isolated_user)
     text = report.read_text()
     assert "Traceback" in text
     assert "render_table" in text or "broken" in text
