@@ -1,9 +1,8 @@
 """The built-in Opsera look-alike: a seeded, clock-driven tenant served over the documented API.
 
 It implements the contract in ``docs/opsera-api.md`` on its own and never imports ``opstui.api``.
-The server's names (:class:`SimServer`, :func:`create_app`, :func:`run_sim`) load Starlette and
-uvicorn only when first used, so ``opstui.sim.faults`` (the ``--faults`` parser and help) and the
-world stay cheap to import for the command line.
+Every name but the ``--faults`` parser loads on first use (the server's bring Starlette and
+uvicorn), so the command line's parser pays only for ``opstui.sim.faults``.
 """
 
 from __future__ import annotations
@@ -11,15 +10,29 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from opstui.sim.clock import Clock, ManualClock, RealClock
 from opstui.sim.faults import FAULTS_HELP, FaultPlan, parse_faults
-from opstui.sim.state import RecordedRequest, SimOptions
-from opstui.sim.world import ActionOutcome, Page, TargetResult, World
 
 if TYPE_CHECKING:
+    from opstui.sim.clock import Clock, ManualClock, RealClock
     from opstui.sim.server import SimServer, create_app, run_sim
+    from opstui.sim.state import RecordedRequest, SimOptions
+    from opstui.sim.world import ActionOutcome, Page, TargetResult, World
 
-_SERVER_NAMES = frozenset({"SimServer", "create_app", "run_sim"})
+_LAZY = {
+    "SimServer": "opstui.sim.server",
+    "create_app": "opstui.sim.server",
+    "run_sim": "opstui.sim.server",
+    "Clock": "opstui.sim.clock",
+    "ManualClock": "opstui.sim.clock",
+    "RealClock": "opstui.sim.clock",
+    "RecordedRequest": "opstui.sim.state",
+    "SimOptions": "opstui.sim.state",
+    "ActionOutcome": "opstui.sim.world",
+    "Page": "opstui.sim.world",
+    "TargetResult": "opstui.sim.world",
+    "World": "opstui.sim.world",
+}
+"""Names imported on first use: the command line pays only for the ``--faults`` help."""
 
 __all__ = [
     "FAULTS_HELP",
@@ -41,9 +54,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """The server's names, imported on first use."""
-    if name in _SERVER_NAMES:
-        value = getattr(importlib.import_module("opstui.sim.server"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """The world's and the server's names, imported on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
