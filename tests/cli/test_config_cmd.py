@@ -83,7 +83,7 @@ def test_init_refuses_to_overwrite(cli: Cli, isolated_user: Path) -> None:
         (["--base-url", "ftp://x", "--token-env", "T"], "http(s) URL"),
         (["--base-url", "https://x.example.com", "--token-env", "NOT A NAME"], "variable"),
         (["--base-url", "https://x.example.com"], "when not run on a terminal"),
-        (["--base-url", "https://x.example.com", "--token-command", "a 'b c'"], "by hand"),
+        (["--base-url", "https://x.example.com", "--token-command", "a 'b c"], "cannot be read"),
     ],
 )
 def test_init_refuses_bad_input_and_writes_nothing(
