@@ -22,7 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from opstui.api import Pipeline
 from opstui.tui.format import relative, safe_text
@@ -32,6 +32,7 @@ from opstui.tui.screens._keys import APP_HELP, LIVE_HELP, HelpSection
 from opstui.tui.screens.details import status_bar
 from opstui.tui.store import LivePhase, PipelinesChanged, PipelineStore
 from opstui.tui.widgets.approvals_table import ApprovalsTable, gates_in_order
+from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.gate_preview import GatePreview
 
 __all__ = ["INBOX_ACTIONS", "NOTHING_WAITS", "ApprovalsScreen", "InboxBar"]
@@ -147,7 +148,7 @@ class ApprovalsScreen(ActingScreen):
             yield Static(id="empty", markup=False)
         yield GatePreview(id="gate-preview")
         yield InboxBar(id="inbox-bar")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def table(self) -> ApprovalsTable:
