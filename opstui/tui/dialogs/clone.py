@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Button, Input
 
 from opstui.tui.dialogs._base import (
     DEFAULT_NOUN,
@@ -22,6 +22,7 @@ from opstui.tui.dialogs._base import (
     title_line,
     validate_name,
 )
+from opstui.tui.widgets.footer import KeysFooter
 
 SAME_NAME = "The copy needs a name different from the original's."
 """The message shown when the new name is the source pipeline's name."""
@@ -70,7 +71,7 @@ class CloneDialog(DialogScreen[str | None]):
             with ButtonBar():
                 yield Button(Content("Clone"), variant="primary", id="clone")
                 yield Button(Content("Cancel"), id="cancel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self._update(self.default_name)

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Button, Footer
+from textual.widgets import Button
 
 from opstui.tui.dialogs._base import (
     DEFAULT_NOUN,
@@ -24,6 +24,7 @@ from opstui.tui.dialogs._base import (
     text_line,
     title_line,
 )
+from opstui.tui.widgets.footer import KeysFooter
 
 
 class ConfirmDialog(DialogScreen[bool]):
@@ -88,7 +89,7 @@ class ConfirmDialog(DialogScreen[bool]):
                     id="confirm",
                 )
                 yield Button(Content("Cancel (n)"), id="cancel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from opstui.tui.dialogs._base import (
     DEFAULT_NOUN,
@@ -26,6 +26,7 @@ from opstui.tui.dialogs._base import (
     text_line,
     title_line,
 )
+from opstui.tui.widgets.footer import KeysFooter
 
 MISMATCH = "That does not match. Type it exactly as shown."
 """The message shown when enter is pressed on a phrase that does not match."""
@@ -104,7 +105,7 @@ class DeleteDialog(DialogScreen[bool]):
             with ButtonBar():
                 yield Button(Content("Delete"), variant="error", id="delete", disabled=True)
                 yield Button(Content("Cancel"), id="cancel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

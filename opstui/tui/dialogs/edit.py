@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Button, Input
 
 from opstui.tui.dialogs._base import (
     DEFAULT_NOUN,
@@ -25,6 +25,7 @@ from opstui.tui.dialogs._base import (
     validate_free_text,
     validate_name,
 )
+from opstui.tui.widgets.footer import KeysFooter
 
 NOTHING_CHANGED = "Nothing to save: change the name or the description first."
 """The message shown when the user saves without having changed anything."""
@@ -110,7 +111,7 @@ class EditPipelineDialog(DialogScreen[PipelineEdit | None]):
             with ButtonBar():
                 yield Button(Content("Save"), variant="primary", id="save", disabled=True)
                 yield Button(Content("Cancel"), id="cancel")
-        yield Footer()
+        yield KeysFooter()
 
     def _review(self) -> tuple[PipelineEdit, str | None, str | None]:
         """The changes so far, and the error for the name and the description."""

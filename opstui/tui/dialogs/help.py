@@ -12,9 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from opstui.tui.dialogs._base import DialogScreen, safe_text, text_line, title_line
+from opstui.tui.widgets.footer import KeysFooter
 
 HelpSection = tuple[str, Sequence[tuple[str, str]]]
 """A section title and its (key, description) rows."""
@@ -98,7 +98,7 @@ class HelpScreen(DialogScreen[None]):
                 for title, rows in self.sections:
                     yield text_line(title, classes="help-section")
                     yield KeyTable(rows, key_width=key_width)
-        yield Footer()
+        yield KeysFooter()
 
     def action_close(self) -> None:
         """Close the screen."""

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Button, Footer
+from textual.widgets import Button
 
 from opstui.tui.dialogs._base import (
     ButtonBar,
@@ -21,6 +21,7 @@ from opstui.tui.dialogs._base import (
     text_line,
     title_line,
 )
+from opstui.tui.widgets.footer import KeysFooter
 
 __all__ = ["QuitDialog"]
 
@@ -70,7 +71,7 @@ class QuitDialog(DialogScreen[bool]):
             with ButtonBar():
                 yield Button(Content("Quit anyway (y)"), variant="error", id="confirm")
                 yield Button(Content("Stay (n)"), id="cancel")
-        yield Footer()
+        yield KeysFooter()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()

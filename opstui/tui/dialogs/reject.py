@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.widgets import Button, Footer, Input
+from textual.widgets import Button, Input
 
 from opstui.tui.dialogs._base import (
     DEFAULT_NOUN,
@@ -27,6 +27,7 @@ from opstui.tui.dialogs._base import (
     title_line,
     validate_free_text,
 )
+from opstui.tui.widgets.footer import KeysFooter
 
 REASON_REQUIRED = "A reason is required to reject."
 """The message shown when the user tries to reject with a blank reason."""
@@ -73,7 +74,7 @@ class RejectDialog(DialogScreen[str | None]):
             with ButtonBar():
                 yield Button(Content("Reject"), variant="error", id="reject", disabled=True)
                 yield Button(Content("Cancel"), id="cancel")
-        yield Footer()
+        yield KeysFooter()
 
     def _check(self, value: str) -> str | None:
         if not value.strip():

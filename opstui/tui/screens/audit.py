@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from opstui.tui.actions import Performed
 from opstui.tui.format import safe_text
@@ -28,6 +28,7 @@ from opstui.tui.keymap import Bound
 from opstui.tui.screens._explain import ExplainingScreen
 from opstui.tui.screens._keys import APP_HELP, HelpSection
 from opstui.tui.screens.details import status_bar, subscribe_action_done, unsubscribe_action_done
+from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.status_bar import Tenant, tenant_text
 
 __all__ = ["AUDIT_COLUMNS", "TAIL_LINES", "AuditScreen", "audit_row", "outcome_text", "read_tail"]
@@ -228,7 +229,7 @@ class AuditScreen(ExplainingScreen):
         yield table
         yield Static(id="audit-empty", markup=False)
         yield Static(id="audit-status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one(DataTable).focus()

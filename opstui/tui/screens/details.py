@@ -26,7 +26,7 @@ from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.signal import Signal
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from opstui.api import (
     ActivityEntry,
@@ -43,6 +43,7 @@ from opstui.tui.keymap import Bound
 from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
 from opstui.tui.screens._keys import APP_HELP, HelpSection
 from opstui.tui.widgets.activity_log import ActivityLog, entry_time
+from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.plan_view import PlanView
 from opstui.tui.widgets.status_bar import Tenant, tenant_text
 
@@ -427,7 +428,7 @@ class DetailsScreen(ExplainingScreen):
             yield Static("Activity · newest first", classes="section", markup=False)
             yield ActivityLog(id="details-activity")
         yield Static(id="details-status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def on_mount(self) -> None:
         self._safely(self._render_pipeline, self._render_status)

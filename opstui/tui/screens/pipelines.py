@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from opstui.api import Pipeline, PipelineStatus
 from opstui.tui.actions import Performed
@@ -29,6 +29,7 @@ from opstui.tui.screens._acting import CURSOR_BINDINGS, CURSOR_KEYS, TOP_BOTTOM_
 from opstui.tui.screens._keys import APP_HELP, LIVE_HELP, HelpSection
 from opstui.tui.store import PipelinesChanged, PipelineStore
 from opstui.tui.widgets.filter_bar import FilterBar, FilterInput
+from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.pipeline_table import ARROWS, PipelineTable, SortKey
 
 __all__ = [
@@ -211,7 +212,7 @@ class PipelinesScreen(ActingScreen):
             yield PipelineTable(id="pipelines")
             yield Static(id="empty", markup=False)
         yield FilterBar(id="filter-bar")
-        yield Footer()
+        yield KeysFooter()
 
     @property
     def table(self) -> PipelineTable:

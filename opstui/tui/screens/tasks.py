@@ -19,7 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.coordinate import Coordinate
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist, RowKey
 
 from opstui.api import Listing, OpseraClient, OpseraError, PipelineStatus, Task
@@ -36,6 +36,7 @@ from opstui.tui.screens.details import (
     subscribe_action_done,
     unsubscribe_action_done,
 )
+from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.status_bar import Tenant, skipped_text, tenant_text
 
 __all__ = ["TASK_KEY_ACTIONS", "TaskTable", "TasksScreen", "column_widths"]
@@ -211,7 +212,7 @@ class TasksScreen(ExplainingScreen):
         table = TaskTable(id="tasks-table", cursor_type="row", zebra_stripes=False)
         yield table
         yield Static(id="tasks-status", markup=False)
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     @property
     def table(self) -> TaskTable:
