@@ -11,8 +11,9 @@ import argparse
 import asyncio
 import contextlib
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Iterator, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from opstui.api import (
     InvalidResponseError,
@@ -57,6 +58,8 @@ __all__ = [
 
 STATES: dict[str, PipelineStatus] = {status.value: status for status in PipelineStatus}
 """``--state`` words: the derived statuses (``awaiting approval`` may be written with a dash)."""
+
+T = TypeVar("T")
 
 MAX_BACKOFF = 60.0
 
@@ -343,17 +346,40 @@ def _watch_line(pipeline: Pipeline, now: datetime) -> str:
 
 @contextlib.contextmanager
 def _on_sigterm(stop: asyncio.Event) -> Iterator[None]:
-    """SIGTERM sets ``stop`` (a clean end, like Ctrl-C) while the watch runs."""
+    """SIGINT (Ctrl-C) and SIGTERM set ``stop`` while the watch runs: a clean end, exit 0.
+
+    Ctrl-C is caught here rather than left to ``asyncio.run``, whose cancellation of the main
+    task can be swallowed inside a poll (the HTTP stack shields parts of a request from it).
+    """
     loop = asyncio.get_running_loop()
-    try:
-        loop.add_signal_handler(signal.SIGTERM, stop.set)
-    except (NotImplementedError, RuntimeError, ValueError):  # no signals here (Windows, thread)
-        yield
-        return
+    caught: list[signal.Signals] = []
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(number, stop.set)
+        except (NotImplementedError, RuntimeError, ValueError):  # no signals here (a thread)
+            continue
+        caught.append(number)
     try:
         yield
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
+        for number in caught:
+            loop.remove_signal_handler(number)
+
+
+async def _until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
+    """``work``'s result, or None as soon as ``stop`` is set (``work`` is then cancelled)."""
+    task = asyncio.ensure_future(work)
+    stopped = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopped.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    return None
 
 
 async def _watch(args: argparse.Namespace, settings: Settings, out: Output) -> int:
@@ -377,7 +403,7 @@ async def _watch(args: argparse.Namespace, settings: Settings, out: Output) -> i
         with _on_sigterm(stop):
             while True:
                 try:
-                    gates, now_skipped = await _gates(client)
+                    answer = await _until_stopped(_gates(client), stop)
                 except OpseraError as error:
                     if not (is_transient(error) or isinstance(error, InvalidResponseError)):
                         raise
@@ -385,6 +411,9 @@ async def _watch(args: argparse.Namespace, settings: Settings, out: Output) -> i
                     out.warn(f"{error.message}; trying again in {delay:g}s")
                     failing = True
                 else:
+                    if answer is None:
+                        return 0  # Ctrl-C or SIGTERM during the poll
+                    gates, now_skipped = answer
                     if failing:
                         out.note("opstui: reconnected")
                     failing = False
