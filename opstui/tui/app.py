@@ -119,21 +119,8 @@ class OpstuiApp(App[None]):
         self.settings = settings
         self.start = start
         self._clock = now or _utc_now
-        # Two tries absorb a blip; the store's own back-off does the rest, so a hung server
-        # shows as offline after two timeouts rather than three. (The token is never held in a
-        # local variable here: a crash report must not find it in a frame.)
-        self.client = client or open_client(settings, retry=APP_RETRY)
-        self.audit = AuditLog(settings.audit_log)
-        self.actions = ActionRunner(
-            self,
-            self.client,
-            self.audit,
-            settings.server_label,
-            profile=settings.profile,
-            base_url=settings.base_url,
-        )
-        self.store = PipelineStore(self, refresh=settings.refresh)
         self.action_done: Signal[Performed] = Signal(self, "action-done")
+        self._connect(settings, client)
         self.notifier = Notifier(
             toast=self._toast,
             emit=self._emit,
@@ -151,6 +138,27 @@ class OpstuiApp(App[None]):
         self.keymap_problems = check_keymap(self.keymap, type(self))
         """What is wrong with the keymap (said at start-up and in the help), one line each."""
         self.set_keymap(self.keymap)
+
+    def _connect(self, settings: Settings, client: OpseraClient | None = None) -> None:
+        """Build everything that belongs to one profile: client, audit, actions, store.
+
+        The one place per-profile state is made, so that switching profile makes all of it anew.
+        """
+        self.settings = settings
+        # Two tries absorb a blip; the store's own back-off does the rest, so a hung server
+        # shows as offline after two timeouts rather than three. (The token is never held in a
+        # local variable here: a crash report must not find it in a frame.)
+        self.client = client or open_client(settings, retry=APP_RETRY)
+        self.audit = AuditLog(settings.audit_log)
+        self.actions = ActionRunner(
+            self,
+            self.client,
+            self.audit,
+            settings.server_label,
+            profile=settings.profile,
+            base_url=settings.base_url,
+        )
+        self.store = PipelineStore(self, refresh=settings.refresh)
 
     @property
     def tenant(self) -> Tenant:

@@ -25,9 +25,9 @@ from opstui.api import (
     PermissionDeniedError,
     Pipeline,
     PipelineStatus,
-    RateLimitedError,
     is_transient,
 )
+from opstui.backoff import MAX_BACKOFF, REFUSED_RETRY, is_refusal, next_delay
 
 __all__ = [
     "MAX_BACKOFF",
@@ -37,15 +37,6 @@ __all__ = [
     "PipelineStore",
     "PipelinesChanged",
 ]
-
-MAX_BACKOFF = 60.0
-"""The longest wait between two polls while the server fails."""
-
-BACKOFF_BASE = 5.0
-"""The first wait after a failure (or the refresh interval, if that is shorter)."""
-
-REFUSED_RETRY = 60.0
-"""The wait after the token was refused: retrying will not help, so do it rarely."""
 
 
 class LivePhase(StrEnum):
@@ -112,6 +103,25 @@ class PipelineStore:
         self.skipped = 0
         """Records the last full list could not read (left out one by one, counted here)."""
         self._haystacks: dict[str, tuple[Pipeline, str]] = {}
+        self._interest: dict[int, frozenset[str]] = {}
+
+    # -- what the screens look at ---------------------------------------------------------
+
+    def set_interest(self, owner: object, ids: Iterable[str]) -> None:
+        """Say which pipelines ``owner`` (a screen) shows or holds (visible rows, marks, the open
+        details): the live refresh reads those first. An empty ``ids`` withdraws ``owner``."""
+        key = id(owner)
+        wanted = frozenset(ids)
+        if wanted:
+            self._interest[key] = wanted
+        else:
+            self._interest.pop(key, None)
+
+    def interest(self) -> frozenset[str]:
+        """Every pipeline some screen shows or holds, known to the store."""
+        if not self._interest:
+            return frozenset()
+        return frozenset().union(*self._interest.values()) & self.pipelines.keys()
 
     # -- reading --------------------------------------------------------------------------
 
@@ -252,15 +262,8 @@ class PipelineStore:
         """
         started = self.state.phase not in (LivePhase.OFFLINE, LivePhase.REFUSED)
         self.failures += 1
-        if isinstance(error, AuthenticationError | PermissionDeniedError):
-            phase = LivePhase.REFUSED
-            delay = max(REFUSED_RETRY, self.refresh_interval)
-        else:
-            phase = LivePhase.OFFLINE
-            base = min(BACKOFF_BASE, self.refresh_interval)
-            delay = min(MAX_BACKOFF, base * 2 ** min(self.failures - 1, 16))
-            if isinstance(error, RateLimitedError) and error.retry_after:
-                delay = min(MAX_BACKOFF, max(delay, error.retry_after))
+        phase = LivePhase.REFUSED if is_refusal(error) else LivePhase.OFFLINE
+        delay = next_delay(self.failures, error, self.refresh_interval)
         self._next_delay = delay
         self._set(
             replace(
