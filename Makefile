@@ -39,7 +39,7 @@ bench: $(STAMP)  ## speed and memory, measured (not a test)
 	$(BIN)/python -m bench
 
 screenshots: $(STAMP)  ## regenerate screenshots/*.svg from the app itself
-	$(BIN)/python -m opstui.tui.screenshots screenshots
+	$(BIN)/python -m tools.screenshots screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache snapshot_report.html

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -40,3 +42,39 @@ def test_the_command_line_does_not_load_textual_for_a_read() -> None:
     code = "import sys, opstui.cli; print('textual' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False", "opstui list must not pay for importing Textual"
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, at any depth of the file (lazy imports included)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+PACKAGE = Path(__file__).resolve().parents[1] / "opstui"
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"),
+    [
+        ("tui", ("opstui.sim", "tools")),
+        ("api", ("opstui.tui", "opstui.sim", "opstui.cli", "opstui.config", "textual", "rich")),
+        ("sim", ("opstui.api", "opstui.tui", "opstui.cli")),
+    ],
+)
+def test_no_module_of_a_layer_imports_what_it_must_not(
+    package: str, forbidden: tuple[str, ...]
+) -> None:
+    """Lazy imports too (the subprocess check above sees only what an import runs)."""
+    bad = [
+        f"{path.relative_to(PACKAGE.parent)} imports {name}"
+        for path in sorted((PACKAGE / package).rglob("*.py"))
+        for name in sorted(_imports(path))
+        if any(name == root or name.startswith(root + ".") for root in forbidden)
+    ]
+    assert not bad, "\n".join(bad)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from opstui.tui.screenshots import write_screenshots
+from tools.screenshots import write_screenshots
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "screenshots"
 

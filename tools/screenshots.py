@@ -1,4 +1,4 @@
-"""Write the README's screenshots from the real app: ``python -m opstui.tui.screenshots DIR``.
+"""Write the README's screenshots from the real app: ``python -m tools.screenshots DIR``.
 
 The app runs headless at 120x36 against a seeded in-process simulator on a manual clock, so the
 pictures are the same on every run: ``main.svg`` (the pipelines), ``details.svg`` (one pipeline)
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: one argument, the directory to write into."""
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m opstui.tui.screenshots DIR", file=sys.stderr)
+        print("usage: python -m tools.screenshots DIR", file=sys.stderr)
         return 2
     for path in asyncio.run(write_screenshots(Path(args[0]))):
         print(path)
