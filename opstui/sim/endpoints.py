@@ -16,9 +16,11 @@ from starlette.responses import Response
 
 from opstui.sim.common import iso
 from opstui.sim.damage import dumps, v1_body
+from opstui.sim.documents import ActionOutcome
 from opstui.sim.errors import BadRequest, Forbidden, SimError, Unauthorized
+from opstui.sim.query import Page
 from opstui.sim.state import Role, SimOptions, SimState
-from opstui.sim.world import ActionOutcome, Page, World
+from opstui.sim.world import World
 
 ACTIONS: Final[Mapping[str, frozenset[str]]] = {
     "status": frozenset({"pipeline", "task"}),

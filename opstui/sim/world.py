@@ -13,108 +13,30 @@ import json
 import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal, TypedDict, TypeVar, Unpack, cast
+from typing import Any, Unpack
 
-from opstui.sim import activity as msg
 from opstui.sim.clock import Clock, ManualClock
-from opstui.sim.common import (
-    IDLE_STATES,
-    Doc,
-    derive_status,
-    hex_id,
-    is_active_step,
-    is_gate,
-    is_hex24,
-    iso,
-    plan_of,
-    step_fate,
-    task_fate,
-    tool_of,
+from opstui.sim.common import Doc, is_hex24, iso
+from opstui.sim.documents import (
+    EDITABLE_FIELDS,
+    ActionOutcome,
+    Kind,
+    TargetResult,
+    checked_fields,
+    clone,
+    new_document,
 )
+from opstui.sim.engine import Engine, Event
 from opstui.sim.errors import BadRequest, NotFound
 from opstui.sim.generate import generate
-from opstui.sim.names import API_USER, SCHEDULER
+from opstui.sim.names import API_USER
+from opstui.sim.query import Page, Query, select
 
-SORT_OPTIONS: Final = (
-    "newest",
-    "oldest",
-    "name",
-    "name-descending",
-    "lastupdated",
-    "earliest-updated",
-)
-"""Accepted values of ``sortOption``."""
-
-STATUS_FILTERS: Final = {
-    "running": "running",
-    "paused": "paused",
-    "failed": "failed",
-    "success": "success",
-    "stopped": "stopped",
-    "idle": "stopped",
-    "awaiting-approval": "awaiting-approval",
-    "awaiting_approval": "awaiting-approval",
-    "approval": "awaiting-approval",
-}
-"""Accepted values of the ``status`` filter (comma-separated for several) and what each means."""
-
-EDITABLE_FIELDS: Final = ("name", "description", "active", "tags")
-"""What the ``update`` action may change."""
-
-_T = TypeVar("_T")
-TargetStatus = Literal["executed", "success", "failed"]
-Kind = Literal["pipeline", "task"]
-
-_EventKind = Literal["step", "task", "autorun"]
-_Event = tuple[datetime, int, _EventKind, str, int, int]
-"""(when, sequence, kind, pipeline or task id, run count, step index or autorun tick)."""
+__all__ = ["ActionOutcome", "Page", "Query", "TargetResult", "World"]
 
 
-@dataclass(frozen=True)
-class TargetResult:
-    """What an action did to one target, with v1 semantics."""
-
-    target: str
-    status: TargetStatus
-    message: str
-    run_count: int | None = None
-
-
-@dataclass
-class ActionOutcome:
-    """The per-target results of an action, plus copies of the documents of the targets that still exist."""
-
-    results: list[TargetResult]
-    documents: list[Doc] = field(default_factory=list)
-
-    @property
-    def status(self) -> Literal["success", "partial", "failed"]:
-        """``success`` when every target went through, ``failed`` when none did, else ``partial``."""
-        ok = sum(1 for result in self.results if result.status != "failed")
-        if ok == len(self.results):
-            return "success"
-        return "failed" if ok == 0 else "partial"
-
-    @property
-    def message(self) -> str:
-        """One line for the whole action: the target's message if there is one target."""
-        if len(self.results) == 1:
-            return self.results[0].message
-        ok = sum(1 for result in self.results if result.status != "failed")
-        return f"{ok} of {len(self.results)} targets succeeded"
-
-
-@dataclass
-class Page:
-    """One page of a listing, and how many documents matched in all."""
-
-    items: list[Doc]
-    total: int
-
-
-class World:
+class World(Engine):
     """The simulated Opsera tenant.
 
     Every public method takes :attr:`lock` and first brings the world up to the clock, so the world is
@@ -147,7 +69,7 @@ class World:
         """Time zero: when the world was made; its history lies before, its future after."""
         self._ids = 0
         self._seq = 0
-        self._events: list[_Event] = []
+        self._events: list[Event] = []
         self._pipelines: dict[str, Doc] = {}
         self._tasks: dict[str, Doc] = {}
         self._activity: dict[str, list[Doc]] = {}
@@ -205,13 +127,13 @@ class World:
         """
         with self.lock:
             self.sync()
-            return _query(self._pipelines.values(), **query)
+            return select(self._pipelines.values(), **query)
 
     def list_tasks(self, **query: Unpack[Query]) -> Page:
         """Tasks, with the same filters as :meth:`list_pipelines`."""
         with self.lock:
             self.sync()
-            return _query(self._tasks.values(), **query)
+            return select(self._tasks.values(), **query)
 
     def get_pipeline(self, pipeline_id: str) -> Doc | None:
         """A copy of one pipeline document, or None."""
@@ -317,7 +239,7 @@ class World:
         """
         with self.lock:
             self.sync()
-            doc = _new_document(document, "pipeline")
+            doc = new_document(document, "pipeline")
             workflow = doc.get("workflow", {})
             if isinstance(workflow, list):
                 workflow = {"plan": workflow}
@@ -375,7 +297,7 @@ class World:
         """Store a new task made from ``document``; returns the stored document."""
         with self.lock:
             self.sync()
-            doc = _new_document(document, "task")
+            doc = new_document(document, "task")
             doc.setdefault("type", "custom")
             if not isinstance(doc["type"], str):
                 raise BadRequest("a task's 'type' must be a string")
@@ -384,16 +306,6 @@ class World:
             return clone(self._store("task", doc))
 
     # -- machinery -------------------------------------------------------------------------------
-
-    def _new_id(self, kind: str) -> str:
-        self._ids += 1
-        return hex_id(self.seed, "new", kind, self._ids)
-
-    def _schedule(
-        self, when: datetime, kind: _EventKind, key: str, run_count: int, index: int
-    ) -> None:
-        self._seq += 1
-        heapq.heappush(self._events, (when, self._seq, kind, key, run_count, index))
 
     def _store(self, kind: Kind, fields: Doc) -> Doc:
         now = iso(self._now)
@@ -443,7 +355,7 @@ class World:
                     f"update cannot change {', '.join(map(repr, unknown))}; "
                     f"it changes only {', '.join(EDITABLE_FIELDS)}"
                 )
-            changes = _checked_fields(settings)
+            changes = checked_fields(settings)
             store = self._pipelines if kind == "pipeline" else self._tasks
             doc = store.get(target)
             if doc is None:
@@ -452,461 +364,3 @@ class World:
             self._touch(doc, self._now)
             result = TargetResult(target, "success", f"{kind.capitalize()} {doc['name']} updated")
             return ActionOutcome([result], [clone(doc)])
-
-    def _touch(self, doc: Doc, when: datetime) -> None:
-        doc["updatedAt"] = iso(when)
-
-    def _log(
-        self, doc: Doc, when: datetime, step: Any, action: str, message: str, status: str
-    ) -> None:
-        rows = self._activity.setdefault(doc["_id"], [])
-        run_count = doc["workflow"].get("run_count", 0)
-        row = msg.make_row(
-            self._new_id("row"),
-            run_count,
-            when,
-            step=step,
-            action=action,
-            message=message,
-            status=status,
-        )
-        rows.append(row)
-
-    @staticmethod
-    def _current_step(doc: Doc) -> tuple[int, Any]:
-        """The plan index and step that ``last_step.running`` points at, or (-1, None)."""
-        last = doc["workflow"].get("last_step")
-        running = last.get("running") if isinstance(last, dict) else None
-        step_id = running.get("step_id") if isinstance(running, dict) else None
-        for index, step in enumerate(plan_of(doc)):
-            if isinstance(step, dict) and step.get("_id") == step_id:
-                return index, step
-        return -1, None
-
-    @staticmethod
-    def _next_active(doc: Doc, start: int) -> int | None:
-        plan = plan_of(doc)
-        for index in range(max(start, 0), len(plan)):
-            if is_active_step(plan[index]):
-                return index
-        return None
-
-    # -- the pipeline engine ---------------------------------------------------------------------
-
-    def _start_run(self, doc: Doc, when: datetime, by: str) -> int:
-        workflow = doc["workflow"]
-        run_count = int(workflow.get("run_count") or 0) + 1
-        workflow["run_count"] = run_count
-        workflow["last_step"] = {}
-        self._log(doc, when, None, "run started", msg.run_started(run_count, by), "running")
-        first = self._next_active(doc, 0)
-        assert first is not None, "callers check that the plan has an active step"
-        self._enter_step(doc, when, first)
-        return run_count
-
-    def _enter_step(self, doc: Doc, when: datetime, index: int) -> None:
-        step = plan_of(doc)[index]
-        workflow = doc["workflow"]
-        if is_gate(step):
-            workflow["last_step"] = {
-                "status": "stopped",
-                "running": {"step_id": step.get("_id"), "paused": True, "status": "pending"},
-            }
-            doc["state"] = "paused"
-            self._touch(doc, when)
-            self._log(doc, when, step, "awaiting approval", msg.awaiting_approval(step), "pending")
-            return
-        workflow["last_step"] = {
-            "status": "running",
-            "running": {"step_id": step.get("_id"), "paused": False, "status": "running"},
-        }
-        doc["state"] = "running"
-        self._touch(doc, when)
-        self._log(doc, when, step, "started", msg.step_started(step), "running")
-        run_count = workflow["run_count"]
-        fate = step_fate(self.seed, doc["_id"], run_count, index, self.failure_rate)
-        self._schedule(
-            when + timedelta(milliseconds=fate.duration_ms), "step", doc["_id"], run_count, index
-        )
-
-    def _advance(self, doc: Doc, when: datetime, done: int) -> None:
-        """Step ``done`` went through: enter the next active step, or finish the run."""
-        following = self._next_active(doc, done + 1)
-        if following is None:
-            step = plan_of(doc)[done]
-            self._finish(
-                doc, when, "success", step, msg.run_completed(doc["workflow"]["run_count"])
-            )
-        else:
-            self._enter_step(doc, when, following)
-
-    def _finish(
-        self, doc: Doc, when: datetime, outcome: Literal["success", "failed"], step: Any, line: str
-    ) -> None:
-        workflow = doc["workflow"]
-        workflow["last_step"] = {"status": "stopped", outcome: {"step_id": step.get("_id")}}
-        workflow["last_run"] = {"status": outcome, "completed": iso(when)}
-        doc["state"] = outcome
-        self._touch(doc, when)
-        self._log(
-            doc,
-            when,
-            None,
-            f"run {'completed' if outcome == 'success' else 'failed'}",
-            line,
-            outcome,
-        )
-
-    def _step_ended(self, when: datetime, pipeline_id: str, run_count: int, index: int) -> None:
-        doc = self._pipelines.get(pipeline_id)
-        if (
-            doc is None
-            or doc["state"] != "running"
-            or doc["workflow"].get("run_count") != run_count
-        ):
-            return
-        current, step = self._current_step(doc)
-        if current != index:
-            return
-        fate = step_fate(self.seed, pipeline_id, run_count, index, self.failure_rate)
-        if fate.fails:
-            self._log(doc, when, step, "failed", msg.step_failed(tool_of(step)), "failed")
-            self._finish(doc, when, "failed", step, msg.run_failed(run_count, step))
-            return
-        self._log(
-            doc, when, step, "completed", msg.step_completed(step, fate.duration_ms), "success"
-        )
-        self._advance(doc, when, index)
-
-    def _autorun_tick(self, when: datetime, tick: int) -> None:
-        rng = random.Random(f"{self.seed}:autorun:{tick}")
-        idle = [
-            doc
-            for doc in self._pipelines.values()
-            if doc.get("active") is True
-            and doc["state"] in IDLE_STATES
-            and self._next_active(doc, 0) is not None
-        ]
-        if idle:
-            self._start_run(rng.choice(idle), when, SCHEDULER)
-        if rng.random() < 0.35:
-            idle_tasks = [
-                doc
-                for doc in self._tasks.values()
-                if doc.get("active") is True and doc["state"] in IDLE_STATES
-            ]
-            if idle_tasks:
-                self._start_task(rng.choice(idle_tasks), when)
-        self._schedule(
-            when + timedelta(milliseconds=rng.randint(20_000, 40_000)), "autorun", "", 0, tick + 1
-        )
-
-    # -- one target each -------------------------------------------------------------------------
-
-    @staticmethod
-    def _status_one(doc: Doc, kind: Kind) -> TargetResult:
-        status = derive_status(doc) if kind == "pipeline" else doc["state"]
-        return TargetResult(doc["_id"], "success", f"{kind.capitalize()} {doc['name']} is {status}")
-
-    def _run_one(self, doc: Doc, by: str) -> TargetResult:
-        name = doc["name"]
-        if doc["state"] == "running":
-            return TargetResult(doc["_id"], "failed", f"Pipeline {name} is already running")
-        if doc["state"] == "paused":
-            return TargetResult(
-                doc["_id"],
-                "failed",
-                f"Pipeline {name} is currently in a paused state; "
-                "approve, reject, stop or reset it before starting a new run",
-            )
-        if doc.get("active") is not True:
-            return TargetResult(doc["_id"], "failed", f"Pipeline {name} is not active")
-        if self._next_active(doc, 0) is None:
-            return TargetResult(doc["_id"], "failed", f"Pipeline {name} has no active steps to run")
-        run_count = self._start_run(doc, self._now, by)
-        return TargetResult(
-            doc["_id"], "executed", f"Pipeline {name} run {run_count} started", run_count
-        )
-
-    def _stop_one(self, doc: Doc, by: str) -> TargetResult:
-        if doc["state"] not in ("running", "paused"):
-            return TargetResult(doc["_id"], "failed", f"Pipeline {doc['name']} is not running")
-        _, step = self._current_step(doc)
-        workflow = doc["workflow"]
-        workflow["last_step"] = {"status": "stopped"}
-        workflow["last_run"] = {"status": "stopped", "completed": iso(self._now)}
-        doc["state"] = "stopped"
-        self._touch(doc, self._now)
-        self._log(
-            doc, self._now, step, "stopped", msg.run_stopped(workflow["run_count"], by), "stopped"
-        )
-        return TargetResult(doc["_id"], "success", f"Pipeline {doc['name']} stopped")
-
-    def _reset_one(self, doc: Doc, by: str) -> TargetResult:
-        workflow = doc["workflow"]
-        if doc["state"] in ("running", "paused"):
-            workflow["last_run"] = {"status": "stopped", "completed": iso(self._now)}
-        workflow["last_step"] = {}
-        doc["state"] = "stopped"
-        self._touch(doc, self._now)
-        self._log(doc, self._now, None, "reset", msg.pipeline_reset(by), "stopped")
-        return TargetResult(doc["_id"], "success", f"Pipeline {doc['name']} reset")
-
-    def _delete_one(self, doc: Doc) -> TargetResult:
-        del self._pipelines[doc["_id"]]
-        self._activity.pop(doc["_id"], None)
-        return TargetResult(doc["_id"], "success", f"Pipeline {doc['name']} deleted")
-
-    def _approve_one(self, doc: Doc, note: str | None, by: str) -> TargetResult:
-        if derive_status(doc) != "awaiting-approval":
-            return TargetResult(
-                doc["_id"], "failed", f"Pipeline {doc['name']} is not awaiting approval"
-            )
-        index, step = self._current_step(doc)
-        note = note.strip() if isinstance(note, str) and note.strip() else None
-        self._log(doc, self._now, step, "approved", msg.approved(by, note), "success")
-        self._advance(doc, self._now, index)
-        return TargetResult(doc["_id"], "success", f"Pipeline {doc['name']} approved")
-
-    def _reject_one(self, doc: Doc, reason: str, by: str) -> TargetResult:
-        if derive_status(doc) != "awaiting-approval":
-            return TargetResult(
-                doc["_id"], "failed", f"Pipeline {doc['name']} is not awaiting approval"
-            )
-        _, step = self._current_step(doc)
-        run_count = doc["workflow"]["run_count"]
-        self._log(doc, self._now, step, "rejected", reason, "failed")
-        self._finish(doc, self._now, "failed", step, msg.run_rejected(run_count, step))
-        return TargetResult(doc["_id"], "success", f"Pipeline {doc['name']} rejected")
-
-    # -- tasks -----------------------------------------------------------------------------------
-
-    def _start_task(self, doc: Doc, when: datetime) -> int:
-        run_count = int(doc.get("run_count") or 0) + 1
-        doc["run_count"] = run_count
-        doc["state"] = "running"
-        self._touch(doc, when)
-        fate = task_fate(self.seed, doc["_id"], run_count, self.failure_rate)
-        self._schedule(
-            when + timedelta(milliseconds=fate.duration_ms), "task", doc["_id"], run_count, 0
-        )
-        return run_count
-
-    def _task_ended(self, when: datetime, task_id: str, run_count: int) -> None:
-        doc = self._tasks.get(task_id)
-        if doc is None or doc["state"] != "running" or doc.get("run_count") != run_count:
-            return
-        fate = task_fate(self.seed, task_id, run_count, self.failure_rate)
-        outcome = "failed" if fate.fails else "success"
-        doc["state"] = outcome
-        doc["last_run"] = {"status": outcome, "completed": iso(when)}
-        self._touch(doc, when)
-
-    def _run_task_one(self, doc: Doc) -> TargetResult:
-        name = doc["name"]
-        if doc["state"] == "running":
-            return TargetResult(doc["_id"], "failed", f"Task {name} is already running")
-        if doc.get("active") is not True:
-            return TargetResult(doc["_id"], "failed", f"Task {name} is not active")
-        run_count = self._start_task(doc, self._now)
-        return TargetResult(
-            doc["_id"], "executed", f"Task {name} run {run_count} started", run_count
-        )
-
-    def _stop_task_one(self, doc: Doc) -> TargetResult:
-        if doc["state"] != "running":
-            return TargetResult(doc["_id"], "failed", f"Task {doc['name']} is not running")
-        doc["state"] = "stopped"
-        doc["last_run"] = {"status": "stopped", "completed": iso(self._now)}
-        self._touch(doc, self._now)
-        return TargetResult(doc["_id"], "success", f"Task {doc['name']} stopped")
-
-
-# -- documents -------------------------------------------------------------------------------------
-
-
-def clone(value: _T) -> _T:
-    """A deep copy of JSON-shaped data (dicts, lists, scalars), several times faster than deepcopy."""
-    return cast(_T, _clone(value))
-
-
-def _clone(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {key: _clone(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_clone(item) for item in value]
-    return value
-
-
-def _checked_fields(fields: Mapping[str, Any]) -> Doc:
-    """The editable fields among ``fields``, validated (400 on a wrong type or a blank name)."""
-    out: Doc = {}
-    if "name" in fields:
-        name = fields["name"]
-        if not isinstance(name, str) or not name.strip():
-            raise BadRequest("'name' must be a non-blank string")
-        out["name"] = name.strip()
-    if "description" in fields:
-        if not isinstance(fields["description"], str):
-            raise BadRequest("'description' must be a string")
-        out["description"] = fields["description"]
-    if "active" in fields:
-        if not isinstance(fields["active"], bool):
-            raise BadRequest("'active' must be true or false")
-        out["active"] = fields["active"]
-    if "tags" in fields:
-        tags = fields["tags"]
-        if not isinstance(tags, list) or not all(
-            isinstance(tag, dict)
-            and isinstance(tag.get("type"), str)
-            and isinstance(tag.get("value"), str)
-            for tag in tags
-        ):
-            raise BadRequest('\'tags\' must be an array of {"type": ..., "value": ...} objects')
-        out["tags"] = tags
-    return out
-
-
-def _new_document(document: Mapping[str, Any], kind: Kind) -> Doc:
-    """A fresh copy of a posted document with its known fields checked and defaults filled in."""
-    if not isinstance(document, Mapping):
-        raise BadRequest(f"a new {kind} must be a JSON object")
-    if "_id" in document:
-        raise BadRequest(f"a new {kind} must not carry an '_id': the server assigns one")
-    if "name" not in document:
-        raise BadRequest(f"a new {kind} needs a 'name'")
-    doc: Doc = clone(dict(document))
-    doc.update(_checked_fields(doc))
-    doc.setdefault("description", "")
-    doc.setdefault("active", True)
-    doc.setdefault("tags", [])
-    doc.setdefault("owner_name", API_USER)
-    doc.setdefault("owner", hex_id("user", API_USER))
-    doc.pop("createdAt", None)
-    doc.pop("updatedAt", None)
-    return doc
-
-
-# -- listing ---------------------------------------------------------------------------------------
-
-
-class Query(TypedDict, total=False):
-    """What a list read can be filtered, sorted and paged by (all optional)."""
-
-    search: str | None
-    status: str | None
-    type: str | None
-    owner: str | None
-    tag: str | None
-    active: bool | None
-    sort: str
-    page_size: int | None
-    page: int
-    live: bool
-
-
-def _query(
-    docs: Iterable[Doc],
-    *,
-    search: str | None = None,
-    status: str | None = None,
-    type: str | None = None,
-    owner: str | None = None,
-    tag: str | None = None,
-    active: bool | None = None,
-    sort: str = "newest",
-    page_size: int | None = None,
-    page: int = 1,
-    live: bool = False,
-) -> Page:
-    if sort not in SORT_OPTIONS:
-        raise BadRequest(f"unknown sortOption {sort!r}; use one of {', '.join(SORT_OPTIONS)}")
-    if page < 1:
-        raise BadRequest("currentPage must be 1 or more")
-    checks: list[Callable[[Doc], bool]] = []
-    if search:
-        needle = search.casefold()
-        checks.append(
-            lambda d: (
-                needle in str(d.get("name", "")).casefold()
-                or needle in str(d.get("description", "")).casefold()
-                or needle in str(d.get("_id", "")).casefold()
-            )
-        )
-    if status:
-        wanted: set[str] = set()
-        for value in status.split(","):
-            value = value.strip().casefold()
-            if value not in STATUS_FILTERS:
-                raise BadRequest(
-                    f"unknown status {value!r}; use one of {', '.join(STATUS_FILTERS)}"
-                )
-            wanted.add(STATUS_FILTERS[value])
-        checks.append(lambda d: _status_matches(d, wanted))
-    if type:
-        kinds = {value.strip().casefold() for value in type.split(",")}
-        checks.append(lambda d: bool(kinds & _types_of(d)))
-    if owner:
-        who = owner.casefold()
-        checks.append(
-            lambda d: d.get("owner") == owner or who in str(d.get("owner_name", "")).casefold()
-        )
-    if tag:
-        checks.append(_tag_check(tag))
-    if active is not None:
-        checks.append(lambda d: (d.get("active") is not False) == active)
-    matches = [doc for doc in docs if all(check(doc) for check in checks)]
-    matches.sort(key=lambda d: str(d.get("_id", "")))
-    if sort in ("name", "name-descending"):
-        matches.sort(
-            key=lambda d: str(d.get("name", "")).casefold(), reverse=sort == "name-descending"
-        )
-    else:
-        stamp = "createdAt" if sort in ("newest", "oldest") else "updatedAt"
-        matches.sort(key=lambda d: str(d.get(stamp, "")), reverse=sort in ("newest", "lastupdated"))
-    total = len(matches)
-    if page_size is not None:
-        start = (page - 1) * page_size
-        matches = matches[start : start + page_size]
-    return Page(matches if live else [clone(doc) for doc in matches], total)
-
-
-def _status_matches(doc: Doc, wanted: set[str]) -> bool:
-    if doc.get("state") in wanted:
-        return True
-    return (
-        "awaiting-approval" in wanted
-        and "workflow" in doc
-        and derive_status(doc) == "awaiting-approval"
-    )
-
-
-def _types_of(doc: Doc) -> set[str]:
-    kinds = doc.get("type")
-    if isinstance(kinds, str):
-        return {kinds.casefold()}
-    if isinstance(kinds, list):
-        return {kind.casefold() for kind in kinds if isinstance(kind, str)}
-    return set()
-
-
-def _tag_check(tag: str) -> Callable[[Doc], bool]:
-    kind, sep, value = tag.partition(":")
-    kind, value = kind.strip().casefold(), value.strip().casefold()
-
-    def check(doc: Doc) -> bool:
-        tags = doc.get("tags")
-        if not isinstance(tags, list):
-            return False
-        for item in tags:
-            if not isinstance(item, dict):
-                continue
-            item_type = str(item.get("type", "")).casefold()
-            item_value = str(item.get("value", "")).casefold()
-            if sep and item_type == kind and item_value == value:
-                return True
-            if not sep and item_value == kind:
-                return True
-        return False
-
-    return check
