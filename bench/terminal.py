@@ -201,6 +201,21 @@ def _line_of(code: str, screen: str) -> int | None:
     return next(iter(lines)) if len(lines) == 1 else None
 
 
+def _back_on_top(terminal: Terminal, cursor: str) -> int | None:
+    """The cursor's line once the jump to the top has landed (a long table may scroll there with an
+    animation: a Down key typed meanwhile would be measured against the wrong line)."""
+    try:
+        terminal.wait_for(
+            lambda screen: (_line_of(cursor, screen) or HEIGHT) < HEIGHT // 2,
+            escapes=True,
+            timeout=5.0,
+        )
+    except TimeoutError:
+        return None
+    time.sleep(0.3)  # let a scroll animation end: the line must not move under the next key
+    return _line_of(cursor, terminal.capture(escapes=True))
+
+
 def key_latency(
     subject: Subject, pipelines: int, scratch: Path, presses: int
 ) -> tuple[float, float, float, int]:
@@ -211,7 +226,7 @@ def key_latency(
     """
     latencies: list[float] = []
     lost = 0
-    top = "Home" if subject.name == "floor" else "g"
+    top = "C-Home" if subject.name == "floor" else "g"  # DataTable: ctrl+home is its top
     with simulator(pipelines, live=True) as sim:
         names = some_names(sim)
         terminal = Terminal(subject.command, app_env(sim, scratch))
@@ -228,8 +243,7 @@ def key_latency(
                 before = _line_of(cursor, terminal.capture(escapes=True))
                 if before is None or before >= HEIGHT - 4:
                     terminal.keys(top)
-                    time.sleep(0.3)
-                    before = _line_of(cursor, terminal.capture(escapes=True))
+                    before = _back_on_top(terminal, cursor)
                 if before is None:
                     lost += 1
                     continue
