@@ -34,6 +34,7 @@ from typing import Any
 
 import httpx
 
+from bench.summary import goal_table, render
 from opstui.api import OpseraClient, Pipeline
 from opstui.api.decoding import decode_page
 from opstui.config import Secret, Settings
@@ -51,10 +52,12 @@ rows: list[Row] = []
 figures: list[dict[str, Any]] = []
 
 
-def report(what: str, value: str, note: str = "", **data: Any) -> None:
-    """Add a line to the table (and show progress); ``data`` goes to the JSON as numbers."""
+def report(what: str, value: str, note: str = "", *, key: str = "", **data: Any) -> None:
+    """Add a line to the table (and show progress); ``data`` goes to the JSON as numbers.
+
+    ``key`` names the figure for issue 8's goal table (``bench/summary.py``)."""
     rows.append((what, value, note))
-    figures.append({"what": what, "value": value, "note": note, **data})
+    figures.append({"what": what, "value": value, "note": note, "key": key, **data})
     print(f"  {what}: {value} {note}", flush=True)
 
 
@@ -263,6 +266,7 @@ def terminal(sizes: list[int], scratch: Path, *, quick: bool) -> None:
             f"start to data on screen, {count:,}",
             f"{ours:.2f} s",
             f"(floor {base:.2f} s, {ours / base:.2f}x)",
+            key=f"start:{count}",
             opstui_s=ours,
             floor_s=base,
         )
@@ -274,6 +278,7 @@ def terminal(sizes: list[int], scratch: Path, *, quick: bool) -> None:
             f"Down key to frame, live refresh, {big:,}, {subject.name}",
             f"p50 {p50 * 1000:.0f} ms",
             f"(p99 {p99 * 1000:.0f} ms, max {worst * 1000:.0f} ms, {lost} of {presses} lost)",
+            key=f"key:{subject.name}:{big}",
             p50_s=p50,
             p99_s=p99,
             max_s=worst,
@@ -286,6 +291,7 @@ def terminal(sizes: list[int], scratch: Path, *, quick: bool) -> None:
             f"peak memory after {live:g} s live, {big:,}, {subject.name}",
             mib(peak),
             f"(CPU {cpu * 100:.1f}% of a core meanwhile)",
+            key=f"peak:{subject.name}:{big}",
             bytes=peak,
             cpu=cpu,
         )
@@ -296,6 +302,7 @@ def terminal(sizes: list[int], scratch: Path, *, quick: bool) -> None:
             f"CPU over {idle:g} s, 40 pipelines, {subject.name}",
             f"{cpu * 100:.2f}%",
             "(of one core, default refresh)",
+            key=f"idle:{subject.name}",
             cpu=cpu,
         )
     cli, imports = term.cli_cold_start(scratch, 3 if quick else 7)
@@ -303,6 +310,7 @@ def terminal(sizes: list[int], scratch: Path, *, quick: bool) -> None:
         "CLI cold start, opstui list --json, 40",
         ms(cli),
         f"(import httpx, pydantic: {ms(imports)}; {cli / imports:.2f}x)",
+        key="cli",
         cli_s=cli,
         imports_s=imports,
     )
@@ -317,14 +325,22 @@ def scale(sizes: list[int], scratch: Path) -> None:
         report(
             f"longest event-loop stall in a refresh, {count:,}",
             ms(found.refresh_stall),
+            key=f"stall:{count}",
             seconds=found.refresh_stall,
         )
         for key, seconds in found.keys.items():
-            report(f"{key}, {count:,}", ms(seconds), "(key to processed)", seconds=seconds)
+            report(
+                f"{key}, {count:,}",
+                ms(seconds),
+                "(key to processed)",
+                key=f"view:{key}:{count}",
+                seconds=seconds,
+            )
         report(
             f"batch run on all {count:,} marked",
             f"{found.batch_requests} requests",
             f"(longest stall {ms(found.batch_stall)})",
+            key=f"batch:{count}",
             requests=found.batch_requests,
             seconds=found.batch_stall,
         )
@@ -333,6 +349,7 @@ def scale(sizes: list[int], scratch: Path) -> None:
             f"bytes a minute of live refresh, {count:,}",
             f"{found.bytes_a_minute / 2**20:,.1f} MiB",
             f"({ratio:.2f}x of re-listing everything every 5 s)",
+            key=f"bytes:{count}",
             bytes=found.bytes_a_minute,
             ratio=ratio,
         )
@@ -343,6 +360,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes, one try each")
     parser.add_argument("--large", action="store_true", help="also measure 50,000 pipelines")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the figures as JSON")
+    parser.add_argument(
+        "--markdown", action="store_true", help="also print the goal table as Markdown"
+    )
     parser.add_argument(
         "--only",
         choices=("core", "scale", "terminal"),
@@ -374,9 +394,20 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'-' * width}  {'-' * value_width}  ----")
     for what, value, note in rows:
         print(f"{what.ljust(width)}  {value.rjust(value_width)}  {note}")
+    machine = {"cores": os.cpu_count(), "memory_gib": _memory_gib()}
+    keyed = {figure["key"]: figure for figure in figures if figure["key"]}
+    goals = goal_table(keyed)
+    if goals:
+        print(f"\nIssue 8's figures ({machine['cores']} cores, {machine['memory_gib']} GiB):")
+        print(render(goals))
+    if args.markdown:
+        print()
+        print(render(goals, markdown=True))
     if args.json is not None:
-        machine = {"cores": os.cpu_count(), "memory_gib": _memory_gib()}
-        args.json.write_text(json.dumps({"machine": machine, "figures": figures}, indent=2))
+        table = [line.__dict__ for line in goals]
+        args.json.write_text(
+            json.dumps({"machine": machine, "figures": figures, "goals": table}, indent=2)
+        )
         print(f"\nwrote {args.json}")
 
 
