@@ -228,6 +228,9 @@ class Transport:
         params: dict[str, str] | None,
         mutation: Mutation | None,
     ) -> Answer:
+        if self.http.is_closed:
+            # The app is ending (or the profile changed): nothing leaves, so nothing was applied.
+            raise ConnectionFailedError(f"not sent to {self.host}: the client was closed")
         try:
             request = self.http.build_request(
                 method, path, content=content, headers=headers, params=params

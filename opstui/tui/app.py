@@ -223,6 +223,7 @@ class OpstuiApp(App[None]):
     async def on_unmount(self) -> None:
         self._stop_timer()
         self.actions.abandon()  # an action still on its way: audited as unknown, before the end
+        self.workers.cancel_all()  # no poll may start a request on the client closed below
         self._release_ending_signals()
         await self.client.aclose()
 

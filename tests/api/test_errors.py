@@ -409,3 +409,17 @@ async def test_records_with_ids_that_could_carry_escapes_are_skipped(
     )
     sim.add_fault("GET", LIST, status=200, body=body)
     assert [p.id for p in await client.list_pipelines()] == ["good1"]
+
+
+async def test_a_closed_client_sends_nothing_and_says_so_in_its_own_error(
+    sim: SimServer,
+) -> None:
+    """An app ending (or switching profile) closes the client under a poll still running."""
+    async with OpseraClient(sim.base_url, TOKEN) as client:
+        pipeline_id = await idle_pipeline_id(client)
+    before = len(sim.requests)
+    with pytest.raises(ConnectionFailedError, match="the client was closed"):
+        await client.list_pipelines()
+    with pytest.raises(ConnectionFailedError, match="the client was closed"):
+        await client.run_pipelines([pipeline_id])  # not "outcome unknown": it never left
+    assert len(sim.requests) == before
