@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import json
+import os
 import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -36,7 +37,8 @@ from opstui.api.models import is_valid_id
 from tests.conftest import TOKEN
 
 QUICK = settings(
-    max_examples=150,
+    # Fixed examples (derandomized), so CI never flakes; OPSTUI_EXAMPLES=2000 searches deeper.
+    max_examples=int(os.environ.get("OPSTUI_EXAMPLES", "100")),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
