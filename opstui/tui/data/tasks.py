@@ -238,6 +238,11 @@ class TaskFeed:
         """True while a full list is in flight."""
         return self._listing is not None and not self._listing.is_finished
 
+    @property
+    def polling(self) -> bool:
+        """True while a list is in flight or the next one is armed."""
+        return self.listing or self._timer is not None
+
     def watch(self, owner: object) -> None:
         """``owner`` shows the tasks: the first watcher starts the poll with a list at once."""
         first = not self.watched
