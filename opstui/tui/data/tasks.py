@@ -115,7 +115,7 @@ class TaskStore:
             old = held.get(task.id)
             if old is None:
                 added.add(task.id)
-            elif old == task or _older(task, old):
+            elif _same(old, task) or _older(task, old):
                 continue
             else:
                 updated.add(task.id)
@@ -155,6 +155,24 @@ class TaskStore:
         if state != self.state:
             self.state = state
             self.live.publish(state)
+
+
+def _same(old: Task, new: Task) -> bool:
+    """True when two versions of a task show the same thing (compared field by field, the
+    update time first: it moves with every change, so a changed task costs one comparison)."""
+    return (
+        old.updated_at == new.updated_at
+        and old.state == new.state
+        and old.run_count == new.run_count
+        and old.last_run == new.last_run
+        and old.active == new.active
+        and old.name == new.name
+        and old.type == new.type
+        and old.owner_name == new.owner_name
+        and old.owner == new.owner
+        and old.description == new.description
+        and old.tags == new.tags
+    )
 
 
 def _older(new: Task, old: Task) -> bool:
