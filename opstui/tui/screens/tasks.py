@@ -222,7 +222,8 @@ class TasksScreen(ExplainingScreen):
             self._place = {key: index for index, key in enumerate(order)}
             self.marked -= change.removed
         table.apply(changed=change.changed, removed=change.removed, order=order)
-        self._count()
+        if change.changed or change.removed:
+            self._count()
         self._render_status()
         self.refresh_bindings()
 
