@@ -44,6 +44,7 @@ from opstui.connect import open_client
 from opstui.tui.actions import ActionRunner, Performed
 from opstui.tui.commands import PipelineCommands
 from opstui.tui.crash import crash_summary, write_crash_report
+from opstui.tui.data.tasks import TaskFeed
 from opstui.tui.dialogs import HelpScreen, QuitDialog, Target
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import normalize_keymap
@@ -159,6 +160,7 @@ class OpstuiApp(App[None]):
             base_url=settings.base_url,
         )
         self.store = PipelineStore(self, refresh=settings.refresh)
+        self.task_feed = TaskFeed(self, self.client, refresh=settings.refresh, now=self.now)
 
     @property
     def tenant(self) -> Tenant:
@@ -427,14 +429,7 @@ class OpstuiApp(App[None]):
 
     def open_tasks(self) -> None:
         """Show the tasks (their screen returns here with escape or ``t``)."""
-        self.push_screen(
-            TasksScreen(
-                client=self.client,
-                now=self.now,
-                refresh=self.settings.refresh,
-                tenant=self.tenant,
-            )
-        )
+        self.push_screen(TasksScreen(self.task_feed, now=self.now, tenant=self.tenant))
 
     # -- app keys -------------------------------------------------------------------------
 

@@ -2,29 +2,42 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from textual.pilot import Pilot
+from textual.screen import Screen
 
 from opstui.api import Task
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
 from opstui.tui.actions import Performed
-from opstui.tui.screens.tasks import COLUMNS, TasksScreen, column_widths
+from opstui.tui.data.tasks import TaskFeed
+from opstui.tui.screens.tasks import TasksScreen
+from opstui.tui.widgets.task_table import TASK_COLUMNS, mark_symbol
+from opstui.tui.widgets.vtable import layout_columns
+from tests.tui.conftest import action_bodies
 from tests.tui.test_details import HostApp, settle, text_of
 
 RUNNING = ("sync-service-cloud-repo", "sync-sales-cloud-repo")
 """The two tasks running at time zero (rows 8 and 9, newest first)."""
 
 
-def tasks_app(sim: SimServer, clock: ManualClock) -> HostApp:
-    """A host app showing the tasks; lists them again only when told (``refresh_now``)."""
-    return HostApp(
-        lambda app: TasksScreen(client=app.client, now=app.now, refresh=3600),
-        sim.base_url,
-        clock,
-    )
+class TasksHost(HostApp):
+    """The stand-in app, with a task feed built from its client (as the real app builds it)."""
+
+    def __init__(
+        self, make_screen: Callable[[TasksHost], Screen[Any]], base_url: str, clock: ManualClock
+    ) -> None:
+        super().__init__(make_screen, base_url, clock)  # type: ignore[arg-type]
+        self.task_feed = TaskFeed(self, self.client, refresh=3600, now=clock.now)
+
+
+def tasks_app(sim: SimServer, clock: ManualClock) -> TasksHost:
+    """A host app showing the tasks; the feed lists them again only when told (an hour's
+    refresh), or after a failure (5 s, real time: longer than any test here waits)."""
+    return TasksHost(lambda app: TasksScreen(app.task_feed, now=app.now), sim.base_url, clock)
 
 
 def screen_of(pilot: Pilot[Any]) -> TasksScreen:
@@ -34,11 +47,21 @@ def screen_of(pilot: Pilot[Any]) -> TasksScreen:
 
 
 def row_keys(screen: TasksScreen) -> list[str]:
-    return [str(row.key.value) for row in screen.table.ordered_rows]
+    return list(screen.table.row_keys)
 
 
 def cell(screen: TasksScreen, task_id: str, column: str) -> str:
-    return str(screen.table.get_cell(task_id, column))
+    """What the row of ``task_id`` shows in ``column``, as painted (the row must be on screen)."""
+    table = screen.table
+    line = table.row_keys.index(task_id) - table.scroll_offset.y + 1
+    assert 1 <= line < table.size.height, "the row is on screen"
+    text = table.render_line(line).text
+    x = 0
+    for shown, width in table.column_layout:
+        if shown.key == column:
+            return text[x + 1 : x + 1 + width].strip()
+        x += width + 2
+    raise LookupError(column)
 
 
 def status_line(screen: TasksScreen, width: int = 120) -> str:
@@ -50,9 +73,9 @@ def status_line(screen: TasksScreen, width: int = 120) -> str:
 async def goto(pilot: Pilot[Any], name: str) -> Task:
     """Put the cursor on the task called ``name``."""
     screen = screen_of(pilot)
-    for index, task in enumerate(screen.tasks.values()):
+    for task in screen.tasks.values():
         if task.name == name:
-            screen.table.move_cursor(row=index, animate=False)
+            assert screen.table.move_cursor(key=task.id)
             await pilot.pause()
             return task
     raise LookupError(name)
@@ -70,9 +93,7 @@ async def test_lists_every_task(sim: SimServer, clock: ManualClock) -> None:
         world_ids = [doc["_id"] for doc in sim.world.list_tasks().items]
         assert len(world_ids) == 12
         assert row_keys(screen) == world_ids
-        assert [key for key, _ in COLUMNS] == [
-            str(column.key.value) for column in screen.table.ordered_columns
-        ]
+        assert screen.table.shown_columns == [column.key for column in TASK_COLUMNS]
         for task in screen.tasks.values():
             assert cell(screen, task.id, "state") == task.status.value
             assert cell(screen, task.id, "runs") == str(task.run_count)
@@ -101,7 +122,7 @@ async def test_run_and_stop_the_highlighted_task(sim: SimServer, clock: ManualCl
         await pilot.press("r")
         await settle(pilot)
         assert calls(app) == [("run", ["snaplogic-orders-sync"])]
-        assert sim.requests == [], "the app acts; the screen lists again on action_done"
+        assert sim.requests == [], "the app acts; the feed reads again on action_done"
 
         await goto(pilot, RUNNING[0])
         assert screen.check_action("run", ()) is None
@@ -124,7 +145,7 @@ async def test_marked_tasks_go_as_one_batch(sim: SimServer, clock: ManualClock) 
             first.id,
             *(t.id for t in screen.tasks.values() if t.name == RUNNING[1]),
         }
-        assert cell(screen, first.id, "mark") == "*"
+        assert cell(screen, first.id, "mark") == screen.table.mark
         assert "2 marked" in status_line(screen)
         assert screen.check_action("run", ()) is None
         assert screen.check_action("stop", ()) is True
@@ -142,12 +163,18 @@ async def test_marked_tasks_go_as_one_batch(sim: SimServer, clock: ManualClock) 
         assert screen.check_action("run", ()) is True  # one of the three can run
         await pilot.press("r")
         await settle(pilot)
-        assert calls(app)[-1] == ("run", ["snaplogic-orders-sync", *RUNNING])
+        assert calls(app)[-1] == ("run", ["snaplogic-orders-sync", *RUNNING]), "in table order"
 
         await pilot.press("u")
         assert screen.marked == set()
         assert cell(screen, first.id, "mark") == ""
         assert "marked" not in status_line(screen)
+
+
+def test_the_mark_falls_back_to_ascii_where_the_font_may_lack_it() -> None:
+    assert mark_symbol("xterm-256color") == "●"
+    assert mark_symbol("linux") == "*"
+    assert mark_symbol("vt100") == "*"
 
 
 async def test_refresh_updates_rows_in_place_and_keeps_the_cursor(
@@ -161,6 +188,7 @@ async def test_refresh_updates_rows_in_place_and_keeps_the_cursor(
         running = await goto(pilot, RUNNING[1])
         row = screen.table.cursor_row
         assert cell(screen, running.id, "state") == "running"
+        before = dict(screen.tasks)
 
         clock.advance(30)  # longer than any task run (5 to 25 s)
         screen.refresh_now()
@@ -172,36 +200,82 @@ async def test_refresh_updates_rows_in_place_and_keeps_the_cursor(
         assert screen.highlighted.id == running.id
         assert cell(screen, running.id, "state") in ("success", "failed")
         assert cell(screen, running.id, "runs") == str(running.run_count)
-        assert cell(screen, running.id, "last") == "1s ago" or "ago" in cell(
-            screen, running.id, "last"
-        )
-        assert "0 running" not in status_line(screen)
+        screen._tick()  # the one-second tick brings the table's time to the clock's
+        await pilot.pause()
+        assert cell(screen, running.id, "last").endswith("s ago")  # it ended within the 30 s
         assert "running" not in status_line(screen)
+        # Only the tasks the server updated are new objects; the table repaints those by key.
+        moved = {key for key, task in screen.tasks.items() if task is not before[key]}
+        updated = {
+            doc["_id"]
+            for doc in sim.world.list_tasks().items
+            if doc["updatedAt"] != before[doc["_id"]].document()["updatedAt"]
+        }
+        assert moved == updated and {t.id for t in before.values() if t.name in RUNNING} <= moved
 
         created = sim.world.create_task(
             {"name": "[b]new[/b]\x1b[2J", "type": "gitscraper", "owner_name": "Ada Lovelace"}
         )
         screen.refresh_now()
         await settle(pilot)
-        assert row_keys(screen) == [*order, created["_id"]]
+        assert row_keys(screen) == [*order, created["_id"]], "a new task comes in at the end"
         assert cell(screen, created["_id"], "name") == "[b]new[/b]\ufffd[2J"
         assert screen.highlighted is not None
         assert screen.highlighted.id == running.id
 
 
-async def test_lists_again_when_the_app_says_a_task_action_was_sent(
+async def test_relative_times_move_with_the_clock_without_a_request(
     sim: SimServer, clock: ManualClock
 ) -> None:
     app = tasks_app(sim, clock)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
+        screen = screen_of(pilot)
+        task = await goto(pilot, "snaplogic-orders-sync")
+        assert cell(screen, task.id, "last") == "11m ago"
         sim.requests.clear()
-        app.action_done.publish(Performed("run", "pipeline", sent=["a" * 24]))
+        clock.advance(3600)
+        screen._tick()  # the screen's one-second tick: a repaint of the rows shown
+        await pilot.pause()
+        assert cell(screen, task.id, "last") == "1h ago"
+        assert "updated 1h ago" in status_line(screen)
+        assert sim.requests == []
+
+
+async def test_reads_the_status_of_the_tasks_an_action_was_sent_for(
+    sim: SimServer, clock: ManualClock
+) -> None:
+    app = tasks_app(sim, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = screen_of(pilot)
+        idle = await goto(pilot, "snaplogic-orders-sync")
+        await pilot.press("space")
+        other = await goto(pilot, "aks-cluster-dev")
+        await pilot.press("space")
+        sim.requests.clear()
+        app.action_done.publish(Performed("run", "pipeline", sent=[idle.id]))
         await settle(pilot)
         assert sim.requests == []
-        app.action_done.publish(Performed("run", "task", sent=["a" * 24]))
+        assert screen.marked == {idle.id, other.id}
+
+        sim.world.run_tasks([idle.id])  # what the app's action did on the server
+        app.action_done.publish(
+            Performed("run", "task", sent=[idle.id, other.id], succeeded=[idle.id])
+        )
         await settle(pilot)
-        assert [r.path for r in sim.requests] == ["/api/v2/tasks"]
+        assert [(r.method, r.path) for r in sim.requests] == [("POST", "/api/v2/actions")]
+        assert sim.requests[0].body == {
+            "action": "status",
+            "type": "task",
+            "version": 1,
+            "target": [idle.id, other.id],
+        }
+        assert action_bodies(sim) == []
+        assert cell(screen, idle.id, "state") == "running"
+        assert cell(screen, idle.id, "mark") == ""
+        assert screen.marked == {other.id}, "the mark of a task that did not succeed stays"
+        assert cell(screen, other.id, "mark") == screen.table.mark
 
 
 async def test_offline_keeps_the_rows(sim: SimServer, clock: ManualClock) -> None:
@@ -217,9 +291,28 @@ async def test_offline_keeps_the_rows(sim: SimServer, clock: ManualClock) -> Non
         assert row_keys(screen) == order
         line = status_line(screen)
         assert "12 tasks" in line
-        assert "offline · retrying in 1h 00m · last update 4s ago · HTTP 503" in line
-        narrow = status_line(screen, 78)  # the live state wins the room, the counts give way
-        assert narrow.startswith("offline · retrying in 1h 00m · last update 4s ago · HTTP 503")
+        # The one back-off rule: 5 s after the first failure, whatever the refresh interval.
+        assert "offline · retrying in 5s · last update 4s ago · HTTP 503" in line
+        narrow = status_line(screen, 70)  # the live state wins the room, the counts give way
+        assert narrow.startswith("offline · retrying in 5s · last update 4s ago · HTTP 503")
+        assert screen.query_one("#tasks-status").has_class("-offline")
+
+        screen.refresh_now()
+        await settle(pilot)
+        assert "12 tasks" in status_line(screen)
+        assert "updated 0s ago" in status_line(screen)
+        assert not screen.query_one("#tasks-status").has_class("-offline")
+
+
+async def test_a_refused_token_says_so(sim: SimServer, clock: ManualClock) -> None:
+    app = tasks_app(sim, clock)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = screen_of(pilot)
+        sim.add_fault("GET", "/api/v2/tasks", status=401)
+        screen.refresh_now()
+        await settle(pilot)
+        assert "token refused · retrying in 1h 00m · last update 0s ago" in status_line(screen)
         assert screen.query_one("#tasks-status").has_class("-offline")
 
 
@@ -230,24 +323,35 @@ async def test_back_to_pipelines(sim: SimServer, clock: ManualClock) -> None:
         await pilot.press("t")
         await pilot.pause()
         assert not isinstance(app.screen, TasksScreen)
-        app.push_screen(TasksScreen(client=app.client, now=app.now, refresh=3600))
+        assert not app.task_feed.watched
+        app.push_screen(TasksScreen(app.task_feed, now=app.now))
         await settle(pilot)
+        assert isinstance(app.screen, TasksScreen)
+        assert len(app.screen.table.row_keys) == 12
+        await pilot.press("enter")  # a task has nothing to open: enter stays here
+        await pilot.pause()
         assert isinstance(app.screen, TasksScreen)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, TasksScreen)
         assert len(app.screen_stack) == 1
+        assert not app.task_feed.watched
 
 
-@pytest.mark.parametrize("width", [60, 80, 100, 120, 200])
+@pytest.mark.parametrize("width", [39, 49, 60, 80, 100, 120, 200])
 def test_columns_fit_the_width(width: int) -> None:
-    natural = {"name": 27, "type": 22, "owner": 17}
-    widths = column_widths(width, natural)
-    total = sum(widths.values()) + 2 * len(COLUMNS) + 2
-    assert total <= width or widths["name"] == 12
-    if width >= 110:
-        assert widths["name"] == 27
-        assert widths["owner"] == 17
+    # The table's width: the terminal's less the scrollbar gutter.
+    layout = dict((column.key, cells) for column, cells in layout_columns(TASK_COLUMNS, width - 1))
+    assert sum(cells + 2 for cells in layout.values()) <= width - 1
+    assert {"mark", "state", "name"} <= layout.keys()
+    assert layout["name"] >= 12
+    if width >= 80:
+        assert list(layout) == [column.key for column in TASK_COLUMNS]
+        assert layout["name"] >= 26, "the seeded world's longest name shows whole"
+    if width >= 120:
+        assert layout["type"] >= 22 and layout["owner"] >= 17, "and its types and owners"
+    if width < 70:
+        assert "owner" not in layout, "the owner gives way first"
 
 
 @pytest.mark.parametrize("size", [(80, 24), (120, 36)], ids=["80x24", "120x36"])
