@@ -378,4 +378,10 @@ def _local_commands(sub: Any) -> None:
     p.add_argument(
         "--since", metavar="AGE", type=parse_age, help="only the last AGE: 90m, 24h, 2d, 1w"
     )
+    p.add_argument(
+        "--last",
+        metavar="N",
+        type=_positive_int,
+        help="read only the log's last N entries (however long the log), then --since/--profile",
+    )
     p.add_argument("--json", action="store_true", help="the entries as JSON lines")
