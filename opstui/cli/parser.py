@@ -12,11 +12,12 @@ from typing import Any, NoReturn, get_args
 from opstui import __version__
 from opstui.api import SortOption
 from opstui.cli.actions import cmd_action, cmd_clone, cmd_update
+from opstui.cli.approvals import cmd_approvals
 from opstui.cli.audit_cmd import audit_cmd, parse_age
 from opstui.cli.config_cmd import config_init_cmd, config_path_cmd, config_show_cmd
 from opstui.cli.doctor import doctor_cmd
 from opstui.cli.output import EXIT_USAGE, Output
-from opstui.cli.reads import cmd_approvals, cmd_list, cmd_logs, cmd_show, cmd_tasks, parse_states
+from opstui.cli.reads import cmd_list, cmd_logs, cmd_show, cmd_tasks, parse_states
 from opstui.config import Settings
 from opstui.sim.faults import FAULTS_HELP
 
