@@ -8,24 +8,83 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import secrets
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from opstui.cli.errors import NO_SERVER_HINT, UsageError
 from opstui.cli.output import EXIT_OK, Output
-from opstui.config import Secret, Settings, load_settings
+from opstui.config import ProfileInfo, Secret, Settings, list_profiles, load_settings
 from opstui.sim.faults import parse_faults
 
-__all__ = ["open_app", "run_app", "run_sim"]
+__all__ = ["Profiles", "open_app", "profiles_for", "run_app", "run_sim"]
 
 Start = Literal["pipelines", "approvals"]
 
 
-def open_app(settings: Settings, start: Start) -> int:
+@dataclass(frozen=True)
+class Profiles:
+    """What the app's profile picker may do: list the profiles and load one, or why it cannot."""
+
+    listed: Callable[[], list[ProfileInfo]] | None = None
+    """The config file's profiles (nothing read from any token source)."""
+    load: Callable[[str], Settings] | None = None
+    """One profile's settings, its token read; ConfigError when it cannot be used."""
+    fixed: str | None = None
+    """Why the server cannot be switched in this run (the picker says it and opens nothing)."""
+
+
+def profiles_for(args: argparse.Namespace, out: Output, **app_options: Any) -> Profiles:
+    """The picker's callbacks for this run: the same flags apply to every profile loaded.
+
+    A server fixed by ``--base-url`` or ``OPSTUI_BASE_URL`` is not switched: each profile's token
+    is bound to its own server, so the override would refuse every profile (as with kubectl's
+    ``--server``, the context is pinned for the run). The demo runs on its own simulator.
+    """
+    if getattr(args, "demo", False):
+        return Profiles(
+            fixed="The demo runs on its own simulator: `opstui` without --demo "
+            "switches between your profiles."
+        )
+    for given, where in (
+        (getattr(args, "base_url", None), "--base-url"),
+        (os.environ.get("OPSTUI_BASE_URL"), "OPSTUI_BASE_URL"),
+    ):
+        if given:
+            return Profiles(
+                fixed=f"{where} fixes the server for this run (a profile's token goes only to "
+                f"its own server): start without it to switch profile."
+            )
+
+    def load(name: str) -> Settings:
+        settings = load_settings(
+            profile=name,
+            timeout=args.timeout,
+            refresh=args.refresh,
+            read_only=args.read_only,
+        ).with_overrides(**app_options)
+        settings.require_server()  # no token: a ConfigError naming its source
+        if settings.token is not None:
+            out.hide(settings.token.reveal())  # never in a line printed after the app ends
+        return settings
+
+    return Profiles(listed=list_profiles, load=load)
+
+
+def open_app(settings: Settings, start: Start, profiles: Profiles | None = None) -> int:
     """Open the Textual app (imported only here: the subcommands never pay for Textual)."""
     from opstui.tui.app import OpstuiApp
 
-    app = OpstuiApp(settings, start=start)
+    profiles = profiles or Profiles(fixed="No profiles to switch between in this run.")
+    app = OpstuiApp(
+        settings,
+        start=start,
+        profiles=profiles.listed,
+        load_profile=profiles.load,
+        no_switch=profiles.fixed,
+    )
     app.run()
     return app.return_code or EXIT_OK
 
@@ -53,7 +112,7 @@ def run_app(args: argparse.Namespace, out: Output) -> int:
         _, token = settings.require_server()
         out.hide(token)
         del token
-        return open_app(settings, start)
+        return open_app(settings, start, profiles_for(args, out, **app_options))
     from opstui.sim.clock import RealClock
     from opstui.sim.server import SimServer
     from opstui.sim.world import World
@@ -80,7 +139,7 @@ def run_app(args: argparse.Namespace, out: Output) -> int:
             ca_bundle=None,
             **app_options,
         )
-        return open_app(demo, start)
+        return open_app(demo, start, profiles_for(args, out))
 
 
 def run_sim(args: argparse.Namespace, out: Output) -> int:
