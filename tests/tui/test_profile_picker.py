@@ -89,7 +89,7 @@ def build(clock: ManualClock, tmp_path: Path, *argv: str) -> OpstuiApp:
     args = build_parser().parse_args(list(argv))
     overrides: dict[str, Any] = {"bell": False, "crash_dir": tmp_path / "crashes"}
     settings = load_settings(profile=args.profile).with_overrides(**overrides)
-    profiles = profiles_for(args, Output(), **overrides)
+    profiles = profiles_for(args, Output(), overrides)
     return OpstuiApp(
         settings,
         now=clock.now,
