@@ -490,11 +490,12 @@ class OpstuiApp(App[None]):
     async def switch_profile(self, settings: Settings) -> bool:
         """Move to another server: everything per-profile is made anew; False when refused.
 
-        Refused (and said) while an action is on its way. Otherwise the poll stops, every
-        screen goes (marks, the inbox, the details and their polls with them), the old client
-        is closed, :meth:`_connect` builds client, audit, actions and store for ``settings``,
-        and a fresh pipelines screen shows the new server, its header naming it. The old
-        profile's token goes nowhere after this: its client is closed.
+        Refused (and said) while an action is on its way. Otherwise the poll stops (its answer
+        from the old server never lands), :meth:`_connect` builds client, audit, actions and
+        store for ``settings``, every screen goes (marks, the inbox, the details and their polls
+        with them), a fresh pipelines screen shows the new server, its header naming it, and
+        the old client is closed: the old profile's token goes nowhere after this. If the new
+        client cannot be made, the app stays on the old profile (afresh) and says why.
         """
         refused = self._switch_refused()
         if refused is not None:
@@ -518,8 +519,6 @@ class OpstuiApp(App[None]):
                 timeout=10,
             )
             settings = old_settings
-        else:
-            await old_client.aclose()
         self.notifier = self._new_notifier(settings)  # what waits there now is not news
         while len(self.screen_stack) > 1:
             await self.pop_screen()
@@ -529,6 +528,9 @@ class OpstuiApp(App[None]):
             # ``switch_screen`` pops (Textual 8.2: IndexError). Give it the one push gives.
             bottom._push_result_callback(self, None)
         await self.switch_screen(PipelinesScreen(self.store))
+        if settings is not old_settings:
+            # Only now: the screens that polled with it (details, tasks) are gone.
+            await old_client.aclose()
         self._apply_theme()
         if settings is not old_settings:
             self.notify(

@@ -22,7 +22,7 @@ from opstui.api import PipelineStatus
 from opstui.cli.app import Profiles, profiles_for
 from opstui.cli.output import Output
 from opstui.cli.parser import build_parser
-from opstui.config import load_settings
+from opstui.config import Settings, load_settings
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
 from opstui.sim.world import World
@@ -30,6 +30,7 @@ from opstui.tui.app import OpstuiApp
 from opstui.tui.commands import commands_for
 from opstui.tui.dialogs.profiles import ProfilePicker
 from opstui.tui.screens.approvals import ApprovalsScreen
+from opstui.tui.screens.details import DetailsScreen
 from opstui.tui.screens.pipelines import PipelinesScreen
 from opstui.tui.widgets.status_bar import StatusBar
 from tests.conftest import TOKEN
@@ -268,3 +269,43 @@ def test_the_demo_does_not_offer_the_picker() -> None:
     profiles = profiles_for(args, Output())
     assert profiles == Profiles(fixed=profiles.fixed)
     assert profiles.fixed is not None and "demo" in profiles.fixed
+
+
+async def test_a_client_that_cannot_be_made_keeps_the_current_server(
+    config: Path, sim: SimServer, beta: SimServer, clock: ManualClock, tmp_path: Path
+) -> None:
+    app = build(clock, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        no_token = Settings(base_url=beta.base_url, profile="beta", refresh=3600)
+        assert await app.switch_profile(no_token) is False
+        await settle(pilot)
+        assert app.settings.profile == "alpha"
+        assert any(note.startswith("Cannot switch to beta: no token") for note in notes(app))
+        assert header(app).startswith("alpha · ")
+        sim.requests.clear()
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert sim.requests and all(r.applied for r in sim.requests)  # alpha, still live
+        assert beta.requests == []
+
+
+async def test_switching_from_the_details_ends_their_poll_on_the_old_server(
+    config: Path, sim: SimServer, beta: SimServer, clock: ManualClock, tmp_path: Path
+) -> None:
+    app = build(clock, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        await settle(pilot)
+        picker = await open_picker(pilot)
+        await pick(pilot, picker, "beta")
+        await until(pilot, lambda: app.settings.profile == "beta")
+        await settle(pilot)
+        assert len(app.screen_stack) == 1 and isinstance(app.screen, PipelinesScreen)
+        alpha_seen = len(sim.requests)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert len(sim.requests) == alpha_seen
+        assert beta.requests and all(r.applied for r in beta.requests)
