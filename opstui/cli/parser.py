@@ -54,8 +54,9 @@ environment:
   OPSTUI_PROFILE, OPSTUI_READ_ONLY, OPSTUI_TIMEOUT, OPSTUI_CONFIG,
   OPSTUI_AUDIT_LOG, NO_COLOR
 
-No server yet? `opstui config init` writes a config file; `opstui doctor` checks
-it against the server; `opstui --demo` opens the app on a built-in simulator.
+No server yet? `opstui` alone shows what to do; `opstui config init` writes a
+config file; `opstui doctor` checks it against the server (and whether the token
+may act); `opstui --demo` opens the app on a built-in simulator.
 Every action is checked first (one status request for all targets), sent as one
 request, and recorded in the audit log (`opstui audit` shows it).
 """
