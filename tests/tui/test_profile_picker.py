@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from textual.command import CommandList
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.widgets import OptionList, Static
 
 from opstui.api import PipelineStatus
@@ -32,6 +33,7 @@ from opstui.tui.dialogs.profiles import ProfilePicker
 from opstui.tui.screens.approvals import ApprovalsScreen
 from opstui.tui.screens.details import DetailsScreen
 from opstui.tui.screens.pipelines import PipelinesScreen
+from opstui.tui.screens.tasks import TasksScreen
 from opstui.tui.widgets.status_bar import StatusBar
 from tests.conftest import TOKEN
 from tests.tui.conftest import action_bodies, first_with, highlight, notes, settle, until
@@ -290,14 +292,21 @@ async def test_a_client_that_cannot_be_made_keeps_the_current_server(
         assert beta.requests == []
 
 
-async def test_switching_from_the_details_ends_their_poll_on_the_old_server(
-    config: Path, sim: SimServer, beta: SimServer, clock: ManualClock, tmp_path: Path
+@pytest.mark.parametrize(("key", "screen"), [("enter", DetailsScreen), ("t", TasksScreen)])
+async def test_switching_from_details_or_tasks_ends_their_poll_on_the_old_server(
+    config: Path,
+    sim: SimServer,
+    beta: SimServer,
+    clock: ManualClock,
+    tmp_path: Path,
+    key: str,
+    screen: type[Screen[Any]],
 ) -> None:
     app = build(clock, tmp_path)
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+        await pilot.press(key)
+        await until(pilot, lambda: isinstance(app.screen, screen))
         await settle(pilot)
         picker = await open_picker(pilot)
         await pick(pilot, picker, "beta")
