@@ -25,7 +25,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+
+from opstui.config.settings import public_url
 
 try:
     import fcntl
@@ -43,6 +44,9 @@ __all__ = [
 ]
 
 Source = Literal["cli", "tui"]
+
+_TAIL_BLOCK = 64 * 1024
+"""How much of the log :meth:`AuditLog.tail` reads at a time, from the end."""
 
 
 class AuditError(Exception):
@@ -99,21 +103,6 @@ class AuditEntry:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def public_url(url: str | None) -> str | None:
-    """``url`` without a ``user:password@``, a query or a fragment (they may hold secrets)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port is not None else ""
-    except ValueError:
-        return None
-    if ":" in host:  # an IPv6 literal keeps its brackets
-        host = f"[{host}]"
-    return urlunsplit((parts.scheme, host + port, parts.path, "", ""))
-
-
 def entry_time(entry: dict[str, Any]) -> datetime | None:
     """When a recorded entry was written (UTC), or None when it does not say readably."""
     raw = entry.get("time")
@@ -131,6 +120,15 @@ def _user() -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return "unknown"
+
+
+def _parsed(line: str) -> dict[str, Any] | None:
+    """One line of the log as an entry, or None when it is not a JSON object."""
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 class AuditLog:
@@ -167,18 +165,49 @@ class AuditLog:
                 f"cannot write the audit log {self.path}: {exc.strerror or exc}"
             ) from None
 
+    def tail(self, limit: int) -> list[dict[str, Any]]:
+        """The last ``limit`` entries, oldest first; AuditError when the file cannot be read.
+
+        Reads blocks from the end until it holds ``limit`` whole lines (or the start of the
+        file), so its cost is that of the lines asked for, not of the file: a log of years reads
+        as fast as a day's. Lines that are not a JSON object are skipped, as :meth:`entries`
+        skips them (so a few fewer may come back). A missing file has no entries.
+        """
+        if limit <= 0:
+            return []
+        try:
+            with self.path.open("rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                position = handle.tell()
+                data = b""
+                while position > 0 and data.count(b"\n") <= limit:
+                    step = min(_TAIL_BLOCK, position)
+                    position -= step
+                    handle.seek(position)
+                    data = handle.read(step) + data
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise AuditError(
+                f"cannot read the audit log {self.path}: {exc.strerror or exc}"
+            ) from None
+        lines = data.split(b"\n")
+        if position > 0:
+            lines = lines[1:]  # the first one is cut: its start lies before what was read
+        if lines and not lines[-1].strip():
+            lines.pop()  # after the last newline
+        entries = [_parsed(line.decode("utf-8", errors="replace")) for line in lines[-limit:]]
+        return [entry for entry in entries if entry is not None]
+
     def entries(self) -> Iterator[dict[str, Any]]:
         """Every entry recorded so far, in the order written (lines that are not JSON objects
         are skipped); AuditError when the file exists but cannot be read."""
         try:
             with self.path.open(encoding="utf-8", errors="replace") as handle:
                 for line in handle:
-                    try:
-                        value = json.loads(line)
-                    except ValueError:
-                        continue
-                    if isinstance(value, dict):
-                        yield value
+                    entry = _parsed(line)
+                    if entry is not None:
+                        yield entry
         except FileNotFoundError:
             return
         except OSError as exc:

@@ -5,7 +5,8 @@ and returns its exit code; every error the client, the settings or the audit log
 becomes one ``opstui: error: ...`` line on stderr and a documented exit code (see ``EPILOG``).
 Ctrl-C and SIGTERM end a command the same way (130, 143), after its audit line is written.
 
-The package: :mod:`~opstui.cli.parser` (the command line), :mod:`~opstui.cli.reads` and
+The package: :mod:`~opstui.cli.parser` (the command line), :mod:`~opstui.cli.reads`,
+:mod:`~opstui.cli.approvals` (with :mod:`~opstui.cli.watch`) and
 :mod:`~opstui.cli.actions` (the commands that talk to a server), :mod:`~opstui.cli.config_cmd`,
 :mod:`~opstui.cli.doctor` and :mod:`~opstui.cli.audit_cmd` (the local ones),
 :mod:`~opstui.cli.app` (the app, the demo, the simulator), :mod:`~opstui.cli.output` (how it

@@ -1,4 +1,7 @@
-"""``opstui audit [--since AGE] [--profile NAME] [--json]``: the audit log, read back.
+"""``opstui audit [--since AGE] [--profile NAME] [--last N] [--json]``: the audit log, read back.
+
+``--last N`` reads only the log's last N entries (:meth:`opstui.audit.AuditLog.tail`, the one
+way the app's audit view reads it too), so a log of years answers at once.
 
 The log is opstui's own file, but what it holds came partly from servers (names, messages):
 the table shows it cleaned, the JSON lines ASCII-only, like every other output.
@@ -115,8 +118,10 @@ def audit_rows(entries: Iterable[dict[str, Any]]) -> list[tuple[str, ...]]:
 def audit_cmd(args: argparse.Namespace, out: Output) -> int:
     """Show the audit log: a table, newest last, or the entries as JSON lines."""
     log = AuditLog(audit_log_path())
+    last = getattr(args, "last", None)
     try:
-        entries = select(log.entries(), since=args.since, profile=getattr(args, "profile", None))
+        read = log.tail(last) if last is not None else log.entries()
+        entries = select(read, since=args.since, profile=getattr(args, "profile", None))
     except AuditError as exc:
         raise UsageError(str(exc)) from None
     if args.json:

@@ -1,7 +1,8 @@
 """``opstui doctor``: checks, one line each, what stands between opstui and a working server.
 
 The config file, the token source, TLS, reachability, authentication, the token's scope (a
-list of one pipeline and one ``status`` request: nothing that changes anything), and which
+list of one pipeline, one ``status`` request, and one probe that cannot change anything: a
+``stop`` aimed at a pipeline id that cannot exist, :mod:`opstui.cli.scope`), and which
 response shapes the server uses (the list envelope, paging, documents in ``status`` answers),
 so a mismatch is named, not guessed. The raw answers are read from a trace of doctor's own
 requests (the token redacted), never from a second, untraced way to the server.
@@ -18,11 +19,11 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
 
 from opstui.api import (
     AuthenticationError,
     InvalidResponseError,
+    OpseraClient,
     OpseraError,
     PermissionDeniedError,
     Pipeline,
@@ -33,20 +34,14 @@ from opstui.api import (
 from opstui.audit import public_url
 from opstui.cli.errors import NO_SERVER_HINT
 from opstui.cli.output import EXIT_AUTH, EXIT_OK, EXIT_SERVER, EXIT_USAGE, Output, clean
+from opstui.cli.scope import Result, claimed_scopes, probe_actions, scope_verdict
 from opstui.cli.settings import settings_from
-from opstui.cli.shapes import (
-    ListAnswer,
-    claimed_scopes,
-    is_read_only_scope,
-    list_answers,
-    read_trace,
-)
+from opstui.cli.shapes import ListAnswer, list_answers, read_trace
 from opstui.config import ConfigError, Settings, is_loopback_url
 from opstui.connect import open_client
 
 __all__ = ["Check", "doctor_cmd"]
 
-Result = Literal["ok", "warn", "failed"]
 LIST_PATH = "/api/v2/pipelines"
 
 
@@ -145,34 +140,25 @@ def _tls(settings: Settings, report: Report) -> None:
         report(Check("tls", "ok", "https, the certificate verified"))
 
 
-def _scope(settings: Settings, report: Report, status_ok: bool) -> None:
+async def _scope(settings: Settings, client: OpseraClient, report: Report, status_ok: bool) -> None:
+    """Whether the token may act: what it claims (a JWT's scope), and the probe's answer."""
     assert settings.token is not None
     scopes = claimed_scopes(settings.token)
     reads = "reads allowed (a list and a status)" if status_ok else "a list is allowed"
-    if scopes is not None and is_read_only_scope(scopes):
-        words = clean(" ".join(scopes), 120)
-        report(
-            Check(
-                "scope",
-                "warn",
-                f"{reads}; the token is read-only (scope {words}): every action will be refused",
-                "fine for watching; to act, use a token with a write scope",
-            )
-        )
-    elif settings.read_only:
+    if settings.read_only:
         why = settings.origins.get("read_only", "read_only")
-        report(Check("scope", "ok", f"{reads}; read-only ({why}): opstui sends no action"))
-    elif scopes is not None:
-        report(Check("scope", "ok", f"{reads}; scope {clean(' '.join(scopes), 120)}"))
-    else:
+        claimed = f" (scope {clean(' '.join(scopes), 120)})" if scopes else ""
         report(
             Check(
                 "scope",
                 "ok",
-                f"{reads}; whether it may act is not tested (the token names no scope, and "
-                "doctor sends nothing that changes anything)",
+                f"{reads}{claimed}; read-only ({why}): opstui sends no action, so doctor did not "
+                "ask whether the token may act",
             )
         )
+        return
+    result, detail, hint = scope_verdict(await probe_actions(client), scopes)
+    report(Check("scope", result, f"{reads}; {detail}", hint))
 
 
 def _shapes(answers: list[ListAnswer], page_two: bool, report: Report) -> None:
@@ -323,7 +309,7 @@ async def _network(settings: Settings, trace: Path, offset: int, report: Report)
             except OpseraError as exc:
                 report(Check("status", "failed", f"{exc.title.lower()}: {clean(exc.message, 300)}"))
                 return EXIT_SERVER
-        _scope(settings, report, status_ok)
+        await _scope(settings, client, report, status_ok)
         _shapes(list_answers(read_trace(trace, offset), LIST_PATH), page_two, report)
         if not first:
             report(Check("status shape", "warn", "not tested: no pipeline to ask about"))

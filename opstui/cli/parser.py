@@ -12,11 +12,12 @@ from typing import Any, NoReturn, get_args
 from opstui import __version__
 from opstui.api import SortOption
 from opstui.cli.actions import cmd_action, cmd_clone, cmd_update
+from opstui.cli.approvals import cmd_approvals
 from opstui.cli.audit_cmd import audit_cmd, parse_age
 from opstui.cli.config_cmd import config_init_cmd, config_path_cmd, config_show_cmd
 from opstui.cli.doctor import doctor_cmd
 from opstui.cli.output import EXIT_USAGE, Output
-from opstui.cli.reads import cmd_approvals, cmd_list, cmd_logs, cmd_show, cmd_tasks, parse_states
+from opstui.cli.reads import cmd_list, cmd_logs, cmd_show, cmd_tasks, parse_states
 from opstui.config import Settings
 from opstui.sim.faults import FAULTS_HELP
 
@@ -53,8 +54,9 @@ environment:
   OPSTUI_PROFILE, OPSTUI_READ_ONLY, OPSTUI_TIMEOUT, OPSTUI_CONFIG,
   OPSTUI_AUDIT_LOG, NO_COLOR
 
-No server yet? `opstui config init` writes a config file; `opstui doctor` checks
-it against the server; `opstui --demo` opens the app on a built-in simulator.
+No server yet? `opstui` alone shows what to do; `opstui config init` writes a
+config file; `opstui doctor` checks it against the server (and whether the token
+may act); `opstui --demo` opens the app on a built-in simulator.
 Every action is checked first (one status request for all targets), sent as one
 request, and recorded in the audit log (`opstui audit` shows it).
 """
@@ -377,5 +379,11 @@ def _local_commands(sub: Any) -> None:
     )
     p.add_argument(
         "--since", metavar="AGE", type=parse_age, help="only the last AGE: 90m, 24h, 2d, 1w"
+    )
+    p.add_argument(
+        "--last",
+        metavar="N",
+        type=_positive_int,
+        help="read only the log's last N entries (however long the log), then --since/--profile",
     )
     p.add_argument("--json", action="store_true", help="the entries as JSON lines")

@@ -1,4 +1,4 @@
-"""The command line's reads: list, show, tasks, logs, approvals (and approvals --watch).
+"""The command line's reads: list, show, tasks, logs (approvals: :mod:`opstui.cli.approvals`).
 
 Each command is a coroutine that takes the parsed arguments, the settings and the writer, and
 returns an exit code; errors from the client propagate to :func:`opstui.cli.main`, which turns
@@ -8,22 +8,15 @@ them into one line and an exit code.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
-import signal
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from opstui.api import (
-    InvalidResponseError,
     Listing,
     OpseraClient,
-    OpseraError,
     Pipeline,
     PipelineStatus,
     Task,
-    is_transient,
 )
 from opstui.api.client import ListFilters
 from opstui.cli.output import (
@@ -43,8 +36,6 @@ from opstui.connect import open_client
 
 __all__ = [
     "STATES",
-    "awaiting",
-    "cmd_approvals",
     "cmd_list",
     "cmd_logs",
     "cmd_show",
@@ -58,10 +49,6 @@ __all__ = [
 
 STATES: dict[str, PipelineStatus] = {status.value: status for status in PipelineStatus}
 """``--state`` words: the derived statuses (``awaiting approval`` may be written with a dash)."""
-
-T = TypeVar("T")
-
-MAX_BACKOFF = 60.0
 
 
 def connect(settings: Settings) -> OpseraClient:
@@ -271,171 +258,3 @@ async def cmd_logs(args: argparse.Namespace, settings: Settings, out: Output) ->
         )
     )
     return 0
-
-
-# -- approvals --------------------------------------------------------------------------------
-
-
-def awaiting(pipelines: Sequence[Pipeline]) -> list[Pipeline]:
-    """The pipelines waiting at a gate, longest waiting first (unknown waits last)."""
-    waiting = [p for p in pipelines if p.gate is not None]
-    far_future = datetime.max.replace(tzinfo=UTC)
-    return sorted(waiting, key=lambda p: (p.waiting_since or far_future, p.name, p.id))
-
-
-def _gate_json(pipeline: Pipeline, now: datetime) -> dict[str, object]:
-    view = pipeline_json(pipeline, now=now)
-    return {
-        key: view[key]
-        for key in ("id", "name", "gate", "run_count", "waiting_since", "waited_seconds")
-    }
-
-
-def _gate_cells(pipeline: Pipeline, now: datetime) -> tuple[str, str, str, str, str]:
-    gate = pipeline.gate
-    waited = waited_seconds(pipeline.waiting_since, now)
-    return (
-        pipeline.id,
-        str(pipeline.run_count),
-        "?" if waited is None else duration(waited),
-        clean(pipeline.name) or "-",
-        clean(gate.name if gate else "") or "-",
-    )
-
-
-def _gate_key(pipeline: Pipeline) -> tuple[str, int, str]:
-    gate = pipeline.gate
-    return (pipeline.id, pipeline.run_count, gate.id if gate else "")
-
-
-async def _gates(client: OpseraClient) -> tuple[list[Pipeline], int]:
-    """The gates, and how many pipelines could not be read (any of them may be waiting)."""
-    pipelines = await client.list_pipelines()
-    return awaiting(pipelines), unread(pipelines)
-
-
-async def cmd_approvals(args: argparse.Namespace, settings: Settings, out: Output) -> int:
-    """``opstui approvals``: what waits for a person, longest waiting first (or ``--watch``)."""
-    if args.watch:
-        return await _watch(args, settings, out)
-    async with connect(settings) as client:
-        gates, skipped = await _gates(client)
-    warn_unread(out, skipped, "pipeline")
-    now = datetime.now(UTC)
-    if args.json:
-        out.json_document([_gate_json(p, now) for p in gates])
-        return 0
-    if not gates:
-        out.note("nothing is awaiting approval")
-        return 0
-    out.lines(
-        render_table(
-            ("ID", "RUN", "WAITING", "NAME", "GATE"),
-            [_gate_cells(p, now) for p in gates],
-            width=out.width,
-            flexible=(3, 4),
-        )
-    )
-    return 0
-
-
-def _watch_line(pipeline: Pipeline, now: datetime) -> str:
-    pid, run, waited, name, gate = _gate_cells(pipeline, now)
-    return f'{stamp(now)}  awaiting  {name} ({pid}) run {run} at "{gate}", waiting {waited}'
-
-
-@contextlib.contextmanager
-def _on_sigterm(stop: asyncio.Event) -> Iterator[None]:
-    """SIGINT (Ctrl-C) and SIGTERM set ``stop`` while the watch runs: a clean end, exit 0.
-
-    Ctrl-C is caught here rather than left to ``asyncio.run``, whose cancellation of the main
-    task can be swallowed inside a poll (the HTTP stack shields parts of a request from it).
-    """
-    loop = asyncio.get_running_loop()
-    caught: list[signal.Signals] = []
-    for number in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(number, stop.set)
-        except (NotImplementedError, RuntimeError, ValueError):  # no signals here (a thread)
-            continue
-        caught.append(number)
-    try:
-        yield
-    finally:
-        for number in caught:
-            loop.remove_signal_handler(number)
-
-
-async def _until_stopped(work: Awaitable[T], stop: asyncio.Event) -> T | None:
-    """``work``'s result, or None as soon as ``stop`` is set (``work`` is then cancelled)."""
-    task = asyncio.ensure_future(work)
-    stopped = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopped.cancel()
-    if task.done():
-        return task.result()
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-    return None
-
-
-async def _watch(args: argparse.Namespace, settings: Settings, out: Output) -> int:
-    """Poll for gates and print each new one once; stop on Ctrl-C, SIGTERM or a closed pipe.
-
-    A gate is one pipeline, one run, one step: the same pipeline waiting again on its next run
-    is new. Transient failures (unreachable, timeouts, 429, 5xx, a garbled answer) are reported
-    on one line and polled through with a growing delay; other errors (401/403 first) end it.
-    """
-    seen: set[tuple[str, int, str]] = set()
-    stop = asyncio.Event()
-    delay = args.interval
-    polls = 0
-    failing = False
-    skipped = 0
-    out.note(
-        f"opstui: watching {clean(settings.server_label)} for approvals every "
-        f"{args.interval:g}s (Ctrl-C to stop)"
-    )
-    async with connect(settings) as client:
-        with _on_sigterm(stop):
-            while True:
-                try:
-                    answer = await _until_stopped(_gates(client), stop)
-                except OpseraError as error:
-                    if not (is_transient(error) or isinstance(error, InvalidResponseError)):
-                        raise
-                    delay = min(MAX_BACKOFF, max(delay * 2, args.interval))
-                    out.warn(f"{error.message}; trying again in {delay:g}s")
-                    failing = True
-                else:
-                    if answer is None:
-                        return 0  # Ctrl-C or SIGTERM during the poll
-                    gates, now_skipped = answer
-                    if failing:
-                        out.note("opstui: reconnected")
-                    failing = False
-                    delay = args.interval
-                    if now_skipped != skipped:  # said once, not on every poll
-                        warn_unread(out, now_skipped, "pipeline")
-                        skipped = now_skipped
-                    now = datetime.now(UTC)
-                    for pipeline in gates:
-                        key = _gate_key(pipeline)
-                        if key in seen:
-                            continue
-                        seen.add(key)
-                        if args.json:
-                            out.json(_gate_json(pipeline, now))
-                        else:
-                            out.line(_watch_line(pipeline, now))
-                polls += 1
-                if out.broken or (args.max_polls and polls >= args.max_polls):
-                    return 0
-                try:
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
-                except TimeoutError:
-                    continue
-                return 0

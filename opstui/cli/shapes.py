@@ -1,10 +1,8 @@
-"""What ``opstui doctor`` reads from a trace and a token: the shapes a server's answers take,
-and the scope a token says it has. Nothing here sends anything."""
+"""What ``opstui doctor`` reads from a trace: the shapes a server's answers take. Nothing here
+sends anything (the token's scope: :mod:`opstui.cli.scope`)."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Sequence
@@ -13,9 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from opstui.config import Secret
-
-__all__ = ["ListAnswer", "claimed_scopes", "list_answers", "read_trace"]
+__all__ = ["ListAnswer", "list_answers", "read_trace"]
 
 _TRUNCATED = re.compile(r"… \(\d+ bytes in all\)$")
 _KEY = re.compile(r'^\s*\{\s*"([^"]{1,40})"')
@@ -108,38 +104,3 @@ def list_answers(lines: Sequence[dict[str, Any]], path: str) -> list[ListAnswer]
                 ListAnswer(shape.envelope, shape.ids, shape.records, shape.count, url.query)
             )
     return found
-
-
-def _b64json(part: str) -> Any:
-    padded = part + "=" * (-len(part) % 4)
-    try:
-        return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeError):
-        return None
-
-
-def claimed_scopes(token: Secret) -> list[str] | None:
-    """The scopes a JWT token names in its claims (``scope``, ``scp`` or ``scopes``), unverified;
-    None when the token is not a JWT or names none. Only the scope words leave this function."""
-    parts = token.reveal().split(".")
-    if len(parts) != 3:
-        return None
-    claims = _b64json(parts[1])
-    del parts
-    if not isinstance(claims, dict):
-        return None
-    for key in ("scope", "scp", "scopes"):
-        value = claims.get(key)
-        if isinstance(value, str) and value.strip():
-            return value.split()
-        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            return [v for v in value if v]
-    return None
-
-
-def is_read_only_scope(scopes: Sequence[str]) -> bool:
-    """True when every scope named is a read-only one (``api-readonly``, ``pipeline:read``)."""
-    words = [s.lower() for s in scopes]
-    return bool(words) and all(
-        w.endswith(("readonly", "read-only", "read_only", ":read", ".read")) for w in words
-    )

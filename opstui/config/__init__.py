@@ -21,6 +21,7 @@ The token is never read from the command line or written to the config file.
 """
 
 from opstui.config.load import KEYS, PROFILE_KEYS, load_settings
+from opstui.config.profiles import ProfileInfo, list_profiles
 from opstui.config.settings import (
     APP_NAME,
     DEFAULT_REFRESH,
@@ -33,6 +34,7 @@ from opstui.config.settings import (
     config_path,
     crash_dir_path,
     is_loopback_url,
+    public_url,
 )
 from opstui.config.tokens import Secret, TokenError, TokenSource
 
@@ -45,6 +47,7 @@ __all__ = [
     "PROFILE_KEYS",
     "ConfigError",
     "DesktopNotify",
+    "ProfileInfo",
     "Secret",
     "Settings",
     "TokenError",
@@ -53,5 +56,7 @@ __all__ = [
     "config_path",
     "crash_dir_path",
     "is_loopback_url",
+    "list_profiles",
     "load_settings",
+    "public_url",
 ]

@@ -12,13 +12,20 @@ A bad file (TOML syntax, an unknown key, a wrong type, an unknown profile) is on
 from __future__ import annotations
 
 import os
-import re
-import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from opstui.config.file import (
+    as_bool,
+    as_seconds,
+    as_url,
+    check_known,
+    env_bool,
+    read_config_file,
+    table_at,
+    token_source_of,
+)
 from opstui.config.settings import (
     DEFAULT_REFRESH,
     DEFAULT_TIMEOUT,
@@ -30,7 +37,7 @@ from opstui.config.settings import (
     config_path,
     is_loopback_url,
 )
-from opstui.config.tokens import DEFAULT_TOKEN_ENV, TokenError, TokenSource
+from opstui.config.tokens import DEFAULT_TOKEN_ENV, TokenError
 
 __all__ = ["KEYS", "PROFILE_KEYS", "load_settings"]
 
@@ -62,176 +69,6 @@ KEYS: dict[str, str] = {
 
 _NOTIFICATION_KEYS = ("bell", "desktop")
 _DESKTOP_CHOICES: tuple[DesktopNotify, ...] = ("off", "osc9", "osc777")
-_TOKEN_KEYS = ("token_env", "token_command", "token_file")
-_TRUE = ("1", "true", "yes", "on")
-_FALSE = ("0", "false", "no", "off", "")
-
-
-# -- the file ---------------------------------------------------------------------------------
-
-
-_HEADER = re.compile(r"^\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGN = re.compile(
-    r"""^\s*((?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"]*"|'[^']*'))*)\s*="""
-)
-
-
-def _dotted(text: str) -> tuple[str, ...]:
-    parts = re.findall(r"""[A-Za-z0-9_-]+|"[^"]*"|'[^']*'""", text)
-    return tuple(part.strip("\"'") for part in parts)
-
-
-@dataclass(frozen=True)
-class _File:
-    """A parsed config file and where each key stands in it."""
-
-    path: Path
-    data: dict[str, Any]
-    lines: dict[tuple[str, ...], int]
-
-    def where(self, *key: str) -> str:
-        """``file:line`` for a key (or the nearest table that holds it), else the file."""
-        for end in range(len(key), 0, -1):
-            line = self.lines.get(key[:end])
-            if line is not None:
-                return f"{self.path}:{line}"
-        return str(self.path)
-
-    def error(self, message: str, *key: str) -> ConfigError:
-        return ConfigError(f"{self.where(*key)}: {message}")
-
-
-def _locate(text: str) -> dict[tuple[str, ...], int]:
-    """The line of every table header and every assignment, by dotted key."""
-    found: dict[tuple[str, ...], int] = {}
-    table: tuple[str, ...] = ()
-    for number, line in enumerate(text.splitlines(), start=1):
-        header = _HEADER.match(line)
-        if header:
-            table = _dotted(header.group(1))
-            found.setdefault(table, number)
-            continue
-        assign = _ASSIGN.match(line)
-        if assign:
-            found.setdefault(table + _dotted(assign.group(1)), number)
-    return found
-
-
-def _read_file(path: Path, required: bool) -> _File | None:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        if required:
-            raise ConfigError(f"config file {path} does not exist") from None
-        return None
-    except OSError as exc:
-        raise ConfigError(f"config file {path}: {exc.strerror or exc}") from None
-    text = raw.decode("utf-8", errors="replace")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {path}: {exc}") from None
-    return _File(path, data, _locate(text))
-
-
-# -- checking values --------------------------------------------------------------------------
-
-
-def _table(file: _File, value: Any, *key: str) -> dict[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise file.error(f"[{'.'.join(key)}] must be a table", *key)
-    return cast(dict[str, Any], value)
-
-
-def _known(
-    file: _File, table: Mapping[str, Any], known: Mapping[str, str] | tuple[str, ...], *prefix: str
-) -> None:
-    for name in table:
-        if name not in known:
-            where = ".".join((*prefix, name))
-            choices = ", ".join(sorted(known))
-            raise file.error(f"unknown key {where!r} (known here: {choices})", *prefix, name)
-
-
-def _bool(file: _File | None, value: Any, *key: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    message = f"{'.'.join(key)} must be true or false"
-    raise file.error(message, *key) if file else ConfigError(message)
-
-
-def _env_bool(env: Mapping[str, str], name: str) -> bool | None:
-    raw = env.get(name)
-    if raw is None:
-        return None
-    value = raw.strip().lower()
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    raise ConfigError(f"{name} must be 1 or 0 (true or false), not {raw!r}")
-
-
-def _number(value: Any, name: str, minimum: float, where: str = "") -> float:
-    prefix = f"{where}: " if where else ""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise ConfigError(f"{prefix}{name} must be a number of seconds")
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(f"{prefix}{name} must be a number of seconds, not {value!r}") from None
-    if not number >= minimum or number == float("inf"):
-        raise ConfigError(f"{prefix}{name} must be at least {minimum:g} seconds")
-    return number
-
-
-def _url(value: Any, where: str = "") -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        prefix = f"{where}: " if where else ""
-        raise ConfigError(f"{prefix}the server must be an http(s) URL, not {value!r}")
-    return value.rstrip("/")
-
-
-def _token_source(
-    file: _File | None, section: Mapping[str, Any], profile: str | None
-) -> TokenSource:
-    """The profile's one token source (``OPSTUI_TOKEN`` when it names none)."""
-    given = [key for key in _TOKEN_KEYS if section.get(key) is not None]
-    key = ("profiles", profile or "")
-    if len(given) > 1:
-        assert file is not None
-        raise file.error(
-            f"profile {profile!r} names {' and '.join(given)}: choose one token source", *key
-        )
-    if not given:
-        return TokenSource("env", DEFAULT_TOKEN_ENV)
-    assert file is not None
-    name = given[0]
-    value = section[name]
-    if name == "token_env":
-        if not isinstance(value, str) or not value.strip():
-            raise file.error("token_env must name an environment variable", *key, name)
-        return TokenSource("env", value.strip())
-    if name == "token_command":
-        if (
-            not isinstance(value, list)
-            or not value
-            or not all(isinstance(part, str) and part for part in value)
-        ):
-            raise file.error(
-                'token_command must be a list of strings, e.g. ["pass", "show", "opsera/prod"] '
-                "(it is run without a shell)",
-                *key,
-                name,
-            )
-        return TokenSource("command", argv=tuple(value))
-    if not isinstance(value, str) or not value.strip():
-        raise file.error("token_file must be a path", *key, name)
-    return TokenSource("file", path=Path(value).expanduser())
 
 
 # -- the whole ----------------------------------------------------------------------------------
@@ -253,12 +90,12 @@ def load_settings(
     """
     env = os.environ if env is None else env
     path = config_path(env)
-    file = _read_file(path, required=bool(env.get("OPSTUI_CONFIG")))
+    file = read_config_file(path, required=bool(env.get("OPSTUI_CONFIG")))
     data = file.data if file else {}
     origins: dict[str, str] = {}
     if file:
-        _known(file, data, KEYS)
-    profiles = _table(file, data.get("profiles"), "profiles") if file else {}
+        check_known(file, data, KEYS)
+    profiles = table_at(file, data.get("profiles"), "profiles") if file else {}
 
     chosen = profile or env.get("OPSTUI_PROFILE") or data.get("default_profile") or None
     if chosen is not None and not isinstance(chosen, str):
@@ -279,22 +116,22 @@ def load_settings(
             known = ", ".join(sorted(profiles)) or "none are defined"
             raise ConfigError(f"no profile {chosen!r} in {path} ({known})")
         assert file is not None
-        section = _table(file, profiles[chosen], "profiles", chosen)
-        _known(file, section, PROFILE_KEYS, "profiles", chosen)
+        section = table_at(file, profiles[chosen], "profiles", chosen)
+        check_known(file, section, PROFILE_KEYS, "profiles", chosen)
     here = f"profile {chosen}"
 
     def at(*key: str) -> str:
         return file.where("profiles", chosen or "", *key) if file else ""
 
     # -- the server, and the token bound to it --
-    profile_url = _url(section.get("base_url"), at("base_url"))
-    flag_url = _url(base_url)
-    env_url = _url(env.get("OPSTUI_BASE_URL"))
+    profile_url = as_url(section.get("base_url"), at("base_url"))
+    flag_url = as_url(base_url)
+    env_url = as_url(env.get("OPSTUI_BASE_URL"))
     url = flag_url or env_url or profile_url
     origins["base_url"] = (
         "--base-url" if flag_url else "OPSTUI_BASE_URL" if env_url else here if url else "none"
     )
-    source = _token_source(file, section, chosen)
+    source = token_source_of(file, section, chosen)
     if profile_url and url != profile_url:
         # The profile's token is for the profile's server: never send it anywhere else.
         where = "--base-url" if flag_url else "OPSTUI_BASE_URL"
@@ -302,8 +139,8 @@ def load_settings(
             f"{where} ({url}) is not profile {chosen!r}'s server ({profile_url}): drop one of them"
         )
     allow_http = section.get("allow_insecure_http", False)
-    allow_http = _bool(file, allow_http, "profiles", chosen or "", "allow_insecure_http")
-    if _env_bool(env, "OPSTUI_ALLOW_INSECURE_HTTP"):
+    allow_http = as_bool(file, allow_http, "profiles", chosen or "", "allow_insecure_http")
+    if env_bool(env, "OPSTUI_ALLOW_INSECURE_HTTP"):
         allow_http = True
     if url and url.startswith("http://") and not is_loopback_url(url) and not allow_http:
         raise ConfigError(
@@ -324,17 +161,17 @@ def load_settings(
         variable = f"OPSTUI_{name.upper()}"
         if flag is not None:
             origins[name] = f"--{name}"
-            return _number(flag, name, minimum)
+            return as_seconds(flag, name, minimum)
         if env.get(variable):
             origins[name] = variable
-            return _number(env[variable], name, minimum, variable)
+            return as_seconds(env[variable], name, minimum, variable)
         if section.get(name) is not None:
             origins[name] = here
-            return _number(section[name], name, minimum, at(name))
+            return as_seconds(section[name], name, minimum, at(name))
         if data.get(name) is not None:
             origins[name] = "config file"
             assert file is not None
-            return _number(data[name], name, minimum, file.where(name))
+            return as_seconds(data[name], name, minimum, file.where(name))
         origins[name] = "default"
         return default
 
@@ -342,10 +179,10 @@ def load_settings(
     refresh_value = seconds("refresh", refresh, DEFAULT_REFRESH, MIN_REFRESH)
 
     # -- read-only: any one source that says so makes it so --
-    profile_read_only = _bool(
+    profile_read_only = as_bool(
         file, section.get("read_only", False), "profiles", chosen or "", "read_only"
     )
-    env_read_only = _env_bool(env, "OPSTUI_READ_ONLY")
+    env_read_only = env_bool(env, "OPSTUI_READ_ONLY")
     is_read_only = bool(read_only) or bool(env_read_only) or profile_read_only
     origins["read_only"] = (
         "--read-only"
@@ -358,7 +195,7 @@ def load_settings(
     )
 
     # -- TLS --
-    verify_tls = _bool(
+    verify_tls = as_bool(
         file, section.get("verify_tls", True), "profiles", chosen or "", "verify_tls"
     )
     ca_bundle = section.get("ca_bundle")
@@ -386,7 +223,7 @@ def load_settings(
     )
     keymap: dict[str, str] = {}
     if file:
-        for name, keys in _table(file, data.get("keymap"), "keymap").items():
+        for name, keys in table_at(file, data.get("keymap"), "keymap").items():
             if not isinstance(keys, str) or not keys.strip():
                 raise file.error(
                     f'keymap.{name} must be keys as a string, e.g. "ctrl+a" or "a,ctrl+a"',
@@ -394,9 +231,9 @@ def load_settings(
                     name,
                 )
             keymap[name] = keys.strip()
-    notifications = _table(file, data.get("notifications"), "notifications") if file else {}
+    notifications = table_at(file, data.get("notifications"), "notifications") if file else {}
     if file:
-        _known(file, notifications, _NOTIFICATION_KEYS, "notifications")
+        check_known(file, notifications, _NOTIFICATION_KEYS, "notifications")
     desktop = notifications.get("desktop", "off")
     if desktop not in _DESKTOP_CHOICES:
         assert file is not None
@@ -405,7 +242,7 @@ def load_settings(
             "notifications",
             "desktop",
         )
-    bell = _bool(file, notifications.get("bell", True), "notifications", "bell")
+    bell = as_bool(file, notifications.get("bell", True), "notifications", "bell")
     for name in _NOTIFICATION_KEYS:
         origins[name] = "config file" if name in notifications else "default"
     origins["audit_log"] = "OPSTUI_AUDIT_LOG" if env.get("OPSTUI_AUDIT_LOG") else "default"

@@ -39,13 +39,14 @@ from opstui.api import (
     Task,
 )
 from opstui.audit import AuditLog
-from opstui.config import Settings
+from opstui.config import ConfigError, ProfileInfo, Settings
 from opstui.connect import open_client
 from opstui.tui.actions import ActionRunner, Performed
 from opstui.tui.commands import PipelineCommands
 from opstui.tui.crash import crash_summary, write_crash_report
 from opstui.tui.data.tasks import TaskFeed
 from opstui.tui.dialogs import HelpScreen, QuitDialog, Target
+from opstui.tui.dialogs.profiles import ProfilePicker
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import normalize_keymap
 from opstui.tui.keyscopes import bindings_on, check_keymap, help_sections
@@ -95,6 +96,7 @@ class OpstuiApp(App[None]):
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "help", "Keys", id="help"),
         Binding("L", "audit", "Audit log", id="audit", show=False),
+        Binding("P", "profiles", "Profiles", id="profiles", show=False),
         # Textual's own palette key, as Textual declares it, but with an id (to be remapped).
         Binding(
             App.COMMAND_PALETTE_BINDING,
@@ -114,9 +116,20 @@ class OpstuiApp(App[None]):
         start: Start = "pipelines",
         now: Callable[[], datetime] | None = None,
         client: OpseraClient | None = None,
+        profiles: Callable[[], list[ProfileInfo]] | None = None,
+        load_profile: Callable[[str], Settings] | None = None,
+        no_switch: str | None = None,
     ) -> None:
-        """Build the app; ``client`` replaces the one built from ``settings`` (tests)."""
+        """Build the app; ``client`` replaces the one built from ``settings`` (tests).
+
+        ``profiles`` lists the config file's profiles and ``load_profile`` loads one (its token
+        read): the profile picker (``P``) uses them, since the app never reads config files
+        itself. Without them, ``no_switch`` says why the server cannot be switched.
+        """
         super().__init__()
+        self._profiles = profiles
+        self._load_profile = load_profile
+        self._no_switch = no_switch
         self.settings = settings
         self.start = start
         self._clock = now or _utc_now
@@ -430,6 +443,100 @@ class OpstuiApp(App[None]):
     def open_tasks(self) -> None:
         """Show the tasks (their screen returns here with escape or ``t``)."""
         self.push_screen(TasksScreen(self.task_feed, now=self.now, tenant=self.tenant))
+
+    # -- profiles -------------------------------------------------------------------------
+
+    def action_profiles(self) -> None:
+        """The profile picker: switch server without a restart (or say why not)."""
+        if isinstance(self.screen, ProfilePicker):
+            return
+        refused = self._switch_refused()
+        if refused is None and (self._profiles is None or self._load_profile is None):
+            refused = self._no_switch or "No profiles to switch between."
+        if refused is not None:
+            self.notify(refused, title="Profiles", severity="warning", markup=False, timeout=6)
+            return
+        assert self._profiles is not None and self._load_profile is not None
+        picker = ProfilePicker(self._profiles, self._load_profile, current=self.settings.profile)
+        self.push_screen(picker, callback=self._profile_chosen)
+
+    def _new_notifier(self, settings: Settings) -> Notifier:
+        return Notifier(
+            toast=self._toast,
+            emit=self._emit,
+            bell=settings.bell,
+            desktop=settings.desktop,
+            tmux=bool(os.environ.get("TMUX")),
+        )
+
+    def _switch_refused(self) -> str | None:
+        """Why the profile cannot be switched now (an action on its way), or None."""
+        if self.actions.in_flight or self._asking:
+            return (
+                "An action is on its way: its outcome belongs to this profile. "
+                "Switch once it has landed."
+            )
+        return None
+
+    def _profile_chosen(self, settings: Settings | None) -> None:
+        if settings is not None:
+            # On the app's own queue: the screen that asked is about to be replaced.
+            self.call_next(self.switch_profile, settings)
+
+    async def switch_profile(self, settings: Settings) -> bool:
+        """Move to another server: everything per-profile is made anew; False when refused.
+
+        Refused (and said) while an action is on its way. Otherwise the poll stops (its answer
+        from the old server never lands), :meth:`_connect` builds client, audit, actions and
+        store for ``settings``, every screen goes (marks, the inbox, the details and their polls
+        with them), a fresh pipelines screen shows the new server, its header naming it, and
+        the old client is closed: the old profile's token goes nowhere after this. If the new
+        client cannot be made, the app stays on the old profile (afresh) and says why.
+        """
+        refused = self._switch_refused()
+        if refused is not None:
+            self.notify(refused, title="Profiles", severity="warning", markup=False, timeout=6)
+            return False
+        old_settings, old_client = self.settings, self.client
+        self._stop_timer()
+        for worker in list(self.workers):
+            if worker.node is self and not worker.is_finished:
+                worker.cancel()  # an answer from the old server must not land in the new store
+        try:
+            self._connect(settings)
+        except (ConfigError, OpseraError) as error:
+            self._connect(old_settings, old_client)
+            self.notify(
+                f"Cannot switch to {safe_text(settings.server_label, 40)}: "
+                f"{safe_text(str(error), 200)}",
+                title="Profiles",
+                severity="error",
+                markup=False,
+                timeout=10,
+            )
+            settings = old_settings
+        self.notifier = self._new_notifier(settings)  # what waits there now is not news
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        bottom = self.screen_stack[0]
+        if not bottom._result_callbacks:
+            # The app's first screen was never pushed, so it has no result callback, which
+            # ``switch_screen`` pops (Textual 8.2: IndexError). Give it the one push gives.
+            bottom._push_result_callback(self, None)
+        await self.switch_screen(PipelinesScreen(self.store))
+        if settings is not old_settings:
+            # Only now: the screens that polled with it (details, tasks) are gone.
+            await old_client.aclose()
+        self._apply_theme()
+        if settings is not old_settings:
+            self.notify(
+                f"Now on {safe_text(settings.server_label, 40)}",
+                title="Profiles",
+                markup=False,
+                timeout=4,
+            )
+        self.refresh_pipelines()
+        return settings is not old_settings
 
     # -- app keys -------------------------------------------------------------------------
 

@@ -49,6 +49,7 @@ ACTION_TEXT: dict[str, tuple[str, str]] = {
     "tasks": ("Tasks", "Switch to the tasks"),
     "back": ("Back", "Leave this screen"),
     "audit": ("Audit log", "What was done, newest first"),
+    "profiles": ("Switch profile", "Another server from the config's profiles"),
     "help": ("Keys", "Every key"),
     "quit": ("Quit", ""),
 }

@@ -8,18 +8,28 @@ from typing import Any
 import pytest
 
 from opstui.cli import app as cli_module
-from opstui.config import Settings
+from opstui.cli.app import Profiles
+from opstui.config import ConfigError, Settings
 from opstui.sim.server import SimServer
 from tests.cli.conftest import Cli
+from tests.conftest import TOKEN
+
+
+class Opened(list[tuple[Settings, str]]):
+    """What the app would have been opened with: (settings, start), and each picker's means."""
+
+    profiles: list[Profiles | None]
 
 
 @pytest.fixture
-def opened(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Settings, str]]:
+def opened(monkeypatch: pytest.MonkeyPatch) -> Opened:
     """Stands in for opening the Textual app: records what it would have been given."""
-    calls: list[tuple[Settings, str]] = []
+    calls = Opened()
+    calls.profiles = []
 
-    def fake_open(settings: Settings, start: Any) -> int:
+    def fake_open(settings: Settings, start: Any, profiles: Profiles | None = None) -> int:
         calls.append((settings, start))
+        calls.profiles.append(profiles)
         return 0
 
     monkeypatch.setattr(cli_module, "open_app", fake_open)
@@ -91,3 +101,43 @@ def test_read_only_and_trace_reach_the_app_and_the_demo(
     (app, _), (demo, _) = opened
     assert (app.read_only, app.trace, app.base_url) == (True, trace, served.base_url)
     assert (demo.read_only, demo.trace, demo.profile) == (True, trace, "demo")
+
+
+def test_the_picker_loads_profiles_with_the_same_flags(
+    cli: Cli,
+    sim: SimServer,
+    opened: Opened,
+    isolated_user: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (isolated_user / "config.toml").write_text(
+        f"""
+default_profile = "one"
+[profiles.one]
+base_url = "{sim.base_url}"
+[profiles.two]
+base_url = "{sim.base_url}/"
+token_env = "TWO_TOKEN"
+"""
+    )
+    monkeypatch.setenv("OPSTUI_TOKEN", TOKEN)
+    monkeypatch.setenv("TWO_TOKEN", TOKEN)
+    assert cli("--refresh", "7", "--read-only", "--no-bell").code == 0
+    [profiles] = opened.profiles
+    assert profiles is not None and profiles.fixed is None
+    assert profiles.listed is not None and profiles.load is not None
+    assert [p.name for p in profiles.listed()] == ["one", "two"]
+    two = profiles.load("two")
+    assert (two.profile, two.refresh, two.read_only, two.bell) == ("two", 7, True, False)
+    monkeypatch.delenv("TWO_TOKEN")
+    with pytest.raises(ConfigError, match="TWO_TOKEN"):
+        profiles.load("two")  # no token: refused, naming where it should come from
+
+
+def test_a_server_from_the_environment_pins_the_picker(
+    cli: Cli, served: SimServer, opened: Opened
+) -> None:
+    assert cli().code == 0
+    [profiles] = opened.profiles
+    assert profiles is not None and profiles.listed is None
+    assert profiles.fixed is not None and "OPSTUI_BASE_URL" in profiles.fixed

@@ -114,3 +114,16 @@ def test_server_text_in_the_log_cannot_drive_the_terminal(cli: Cli, isolated_use
     result = cli("audit")
     assert "\x1b" not in result.out and "\x07" not in result.out
     assert "\x1b" not in cli("audit", "--json").out
+
+
+def test_last_reads_only_the_log_s_last_entries(cli: Cli, isolated_user: Path) -> None:
+    now = datetime.now(UTC)
+    lines = [_line(now - timedelta(minutes=60 - n), f"act{n}") for n in range(50)]
+    (isolated_user / "audit.log").write_text("\n".join(lines) + "\n")
+    result = cli("audit", "--last", "3", "--json")
+    assert result.code == 0, result.err
+    assert [json.loads(x)["action"] for x in result.out.splitlines()] == ["act47", "act48", "act49"]
+    assert len(cli("audit", "--json").out.splitlines()) == 50
+    table = cli("audit", "--last", "2").out
+    assert "act49" in table and "act48" in table and "act47" not in table
+    assert cli("audit", "--last", "0").code == 2

@@ -1,5 +1,6 @@
 """``opstui doctor`` against the simulator: healthy, a wrong token, a read-only token,
-unreachable, and each shape a server may answer in. It never sends anything that changes."""
+unreachable, and each shape a server may answer in. It never sends anything that changes
+anything: its one action is the scope probe, a ``stop`` aimed at a pipeline that cannot exist."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from opstui.cli.scope import PROBE_ACTION, PROBE_ID
 from opstui.sim.server import SimServer
 from tests.cli.conftest import Cli, Result, mutations_sent
 from tests.conftest import READONLY_TOKEN, TOKEN
@@ -24,7 +26,16 @@ def checks(result: Result) -> dict[str, tuple[str, str]]:
     return found
 
 
+def only_the_probe(sim: SimServer) -> bool:
+    """Whether the one request doctor sent that could change anything was the probe, once."""
+    sent = [r.body for r in mutations_sent(sim)]
+    return sent == [
+        {"action": PROBE_ACTION, "type": "pipeline", "version": 1, "target": [PROBE_ID]}
+    ]
+
+
 def test_a_healthy_server_is_all_ok(connected: SimServer, cli: Cli) -> None:
+    before = {pid: connected.world.get_pipeline(pid) for pid in connected.world.pipeline_ids()}
     result = cli("doctor")
     assert result.code == 0, result.err
     found = checks(result)
@@ -35,8 +46,13 @@ def test_a_healthy_server_is_all_ok(connected: SimServer, cli: Cli) -> None:
     assert found["status shape"][0] == "ok"
     assert "read from the environment variable OPSTUI_TOKEN" in found["token"][1]
     assert "loopback" in found["tls"][1]
+    # a full token gets past the scope check: the probe's pipeline is not found
+    assert "actions allowed" in found["scope"][1]
+    assert "404 not found" in found["scope"][1]
     assert result.err == ""
-    assert mutations_sent(connected) == []
+    assert only_the_probe(connected)
+    after = {pid: connected.world.get_pipeline(pid) for pid in connected.world.pipeline_ids()}
+    assert after == before  # nothing changed
     lists = [r for r in connected.requests if r.path == "/api/v2/pipelines"]
     assert [r.query.get("pageSize") for r in lists] == ["1", "1"]
     assert [r.query.get("currentPage") for r in lists] == ["1", "2"]
@@ -73,11 +89,51 @@ def test_a_read_only_token_reads_and_exits_0(
     assert result.code == 0
     found = checks(result)
     assert found["auth"][0] == "ok"
-    # An opaque token does not say its scope, and doctor sends nothing to find out.
-    assert found["scope"][0] == "ok"
-    assert "reads allowed" in found["scope"][1]
-    assert "not tested" in found["scope"][1]
+    # An opaque token does not say its scope: the probe finds out, changing nothing.
+    word, rest = found["scope"]
+    assert word == "warn"
+    assert "reads allowed" in rest
+    assert "the token is read-only" in rest
+    assert "403" in rest and "every action will be refused" in rest
+    assert "role" in rest  # what it cannot tell apart
+    assert only_the_probe(connected)
+    assert not any(r.applied for r in mutations_sent(connected))
+
+
+def test_a_read_only_profile_sends_no_probe(
+    connected: SimServer, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = cli("doctor", "--read-only")
+    assert result.code == 0
+    word, rest = checks(result)["scope"]
+    assert word == "ok"
+    assert "read-only (--read-only)" in rest and "did not ask" in rest
     assert mutations_sent(connected) == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        # a server answering 200 with a failure for the id: it looked, so the scope allowed it
+        (
+            (200, '{"status": "failed", "message": "Pipeline not found"}'),
+            ("ok", "actions allowed"),
+        ),
+        ((400, '{"status": "failed", "message": "bad id"}'), ("ok", "actions allowed")),
+        ((500, "oops"), ("warn", "whether the token may act is not known")),
+        ((200, '{"status": "success", "message": "stopped"}'), ("warn", "cannot exist")),
+    ],
+)
+def test_what_other_answers_to_the_probe_say(
+    connected: SimServer, cli: Cli, answer: tuple[int, str], said: tuple[str, str]
+) -> None:
+    status, body = answer
+    connected.add_fault("POST", "/api/v2/actions", status=status, body=body, action=PROBE_ACTION)
+    result = cli("doctor")
+    assert result.code == 0, result.err
+    word, rest = checks(result)["scope"]
+    assert (word, said[1] in rest) == (said[0], True), rest
+    assert len(mutations_sent(connected)) == 1  # sent once, never retried
 
 
 def _jwt(claims: dict[str, object]) -> str:
@@ -100,7 +156,7 @@ def test_a_token_whose_scope_is_read_only_is_a_warning_and_exit_0(
         word, rest = checks(result)["scope"]
         assert word == "warn"
         assert "read-only (scope api-readonly)" in rest
-        assert mutations_sent(server) == []
+        assert only_the_probe(server)
         # ... and it is what the server enforces: an action with it is refused (403).
         acted = cli("run", "--force", server.world.pipeline_ids()[0])
         assert acted.code == 3
@@ -185,5 +241,5 @@ def test_doctor_adds_its_requests_to_the_users_trace(
     assert result.code == 0
     text = trace.read_text()
     assert TOKEN not in text
-    assert len(text.splitlines()) == 3  # two list pages and one status
+    assert len(text.splitlines()) == 4  # two list pages, one status and the scope probe
     assert checks(result)["list shape"][0] == "ok"

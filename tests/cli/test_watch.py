@@ -15,7 +15,8 @@ from typing import IO
 
 import pytest
 
-from opstui.api import PipelineStatus
+from opstui.api import PipelineStatus, ServerError
+from opstui.backoff import next_delay
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
 from opstui.sim.world import World
@@ -152,7 +153,8 @@ def test_watch_polls_through_transient_errors(connected: SimServer, cli: Cli) ->
     warnings = [line for line in result.err.splitlines() if "warning" in line]
     assert len(warnings) == 1
     assert "HTTP 503" in warnings[0]
-    assert "trying again in 1s" in warnings[0]
+    # the one back-off rule (opstui.backoff.next_delay): first the interval, as the app waits
+    assert "trying again in 0.5s" in warnings[0]
     assert "reconnected" in result.err
     assert len(result.out.splitlines()) == len(
         pipelines_in(connected, PipelineStatus.AWAITING_APPROVAL)
@@ -168,3 +170,23 @@ def test_watch_ends_on_an_authentication_error(
     assert result.code == 3
     assert result.err.splitlines()[-1].startswith("opstui: error: not authenticated")
     assert result.out == ""
+
+
+def test_watch_backs_off_by_the_one_rule_while_the_server_fails(
+    connected: SimServer, cli: Cli
+) -> None:
+    # three polls fail whole (each read is tried three times), then the server is back
+    connected.add_fault("GET", "/api/v2/pipelines", status=503, times=9)
+    result = cli("approvals", "--watch", "--json", "--interval", "0.5", "--max-polls", "4")
+    assert result.code == 0, result.err
+    waits = [
+        line.rsplit("trying again in ", 1)[1]
+        for line in result.err.splitlines()
+        if "trying again in" in line
+    ]
+    assert waits == [
+        f"{next_delay(n, ServerError('x', status_code=503), 0.5):g}s" for n in (1, 2, 3)
+    ]
+    assert waits == ["0.5s", "1s", "2s"]
+    assert "reconnected" in result.err
+    assert result.out  # the gates, once it was back

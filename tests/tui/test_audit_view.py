@@ -9,7 +9,7 @@ from textual.widgets import DataTable
 
 from opstui.api import PipelineStatus
 from opstui.tui.dialogs import ConfirmDialog
-from opstui.tui.screens.audit import TAIL_LINES, AuditScreen, audit_row, read_tail
+from opstui.tui.screens.audit import AuditScreen, audit_row
 from tests.conftest import TOKEN
 from tests.tui.conftest import MakeApp, first_with, settle, until
 
@@ -30,19 +30,6 @@ def _line(number: int, **fields: object) -> str:
     }
     entry.update(fields)
     return json.dumps(entry)
-
-
-def test_read_tail_reads_only_the_last_lines(tmp_path: Path) -> None:
-    path = tmp_path / "audit.log"
-    lines = [_line(n) for n in range(TAIL_LINES + 500)]
-    lines.insert(700, "not json")
-    path.write_text("\n".join(lines) + "\n")
-    entries = read_tail(path)
-    # the last TAIL_LINES lines: one of them is not JSON (skipped), the older ones never read
-    assert len(entries) == TAIL_LINES - 1
-    assert entries[-1]["targets"][0]["id"] == f"p{TAIL_LINES + 499}"
-    assert entries[0]["targets"][0]["id"] == "p501"
-    assert read_tail(tmp_path / "missing.log") == []
 
 
 def test_a_row_shows_untrusted_text_inert_and_any_fields_present() -> None:

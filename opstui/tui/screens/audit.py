@@ -2,7 +2,7 @@
 
 Each line of the log is one action, from the app or the command line: when (UTC), what, to
 which targets, with what outcome and reason. The screen reads the file in a thread worker, and
-only its last :data:`TAIL_LINES` lines, so a log of years never stalls the app; after each
+only its last :data:`TAIL_LINES` lines (:meth:`opstui.audit.AuditLog.tail`), so a log of years never stalls the app; after each
 action the app completes (its ``action_done`` signal, published once the line is written), it
 reads again. Every field is untrusted text (a pipeline's name, the server's message): shown as
 plain text, never as markup. A field an older (or newer) line lacks is shown as a dash.
@@ -10,8 +10,6 @@ plain text, never as markup. A field an older (or newer) line lacks is shown as 
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
@@ -22,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
+from opstui.audit import AuditError, AuditLog
 from opstui.tui.actions import Performed
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import Bound
@@ -31,12 +30,10 @@ from opstui.tui.screens.details import status_bar, subscribe_action_done, unsubs
 from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.status_bar import Tenant, tenant_text
 
-__all__ = ["AUDIT_COLUMNS", "TAIL_LINES", "AuditScreen", "audit_row", "outcome_text", "read_tail"]
+__all__ = ["AUDIT_COLUMNS", "TAIL_LINES", "AuditScreen", "audit_row", "outcome_text"]
 
 TAIL_LINES = 1000
 """How many of the log's last lines the screen reads (a long log is not read whole)."""
-
-_BLOCK = 64 * 1024
 
 AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("time", "time (UTC)"),
@@ -47,41 +44,6 @@ AUDIT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("where", "from"),
 )
 """Column keys and labels, in order."""
-
-
-def read_tail(path: Path, limit: int = TAIL_LINES) -> list[dict[str, Any]]:
-    """The last ``limit`` entries of the audit log at ``path``, oldest first.
-
-    Reads blocks from the end until it has ``limit`` whole lines (or the start of the file), so
-    its cost is that of the lines shown, not of the file. Lines that are not a JSON object are
-    skipped, as :meth:`opstui.audit.AuditLog.entries` skips them. A missing file has no entries.
-    """
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            position = handle.tell()
-            data = b""
-            while position > 0 and data.count(b"\n") <= limit:
-                step = min(_BLOCK, position)
-                position -= step
-                handle.seek(position)
-                data = handle.read(step) + data
-    except FileNotFoundError:
-        return []
-    lines = data.split(b"\n")
-    if position > 0:
-        lines = lines[1:]  # the first one is cut: its start lies before what was read
-    if lines and not lines[-1].strip():
-        lines.pop()  # after the last newline
-    entries: list[dict[str, Any]] = []
-    for line in lines[-limit:]:
-        try:
-            value = json.loads(line.decode("utf-8", errors="replace"))
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            entries.append(value)
-    return entries[-limit:]
 
 
 def _field(entry: Mapping[str, Any], key: str, limit: int = 200) -> str:
@@ -250,16 +212,15 @@ class AuditScreen(ExplainingScreen):
     @work(thread=True, exclusive=True, group="audit-read")
     def _read(self) -> None:
         try:
-            entries = read_tail(self.path)
-        except OSError as error:
+            entries = AuditLog(self.path).tail(TAIL_LINES)
+        except AuditError as error:
             self.app.call_from_thread(self._failed, error)
             return
         self.app.call_from_thread(self._show, entries)
 
-    def _failed(self, error: OSError) -> None:
+    def _failed(self, error: AuditError) -> None:
         if self.on_stack:
-            reason = safe_text(error.strerror or error, 100)
-            self._render_status(f"cannot read {safe_text(self.path, 200)}: {reason}")
+            self._render_status(safe_text(error, 300))
 
     def _show(self, entries: Sequence[dict[str, Any]]) -> None:
         if not self.on_stack:
