@@ -21,6 +21,7 @@ from opstui.tui.dialogs import (
     QuitDialog,
     RejectDialog,
 )
+from opstui.tui.dialogs.profiles import ProfilePicker
 from opstui.tui.keymap import (
     KeyScope,
     KeySpec,
@@ -55,6 +56,7 @@ DIALOGS: tuple[tuple[str, type[Screen[Any]]], ...] = (
     ("clone", CloneDialog),
     ("quit", QuitDialog),
     ("help", HelpScreen),
+    ("profile picker", ProfilePicker),
 )
 """The modal dialogs: their keys alone apply while they are open."""
 
