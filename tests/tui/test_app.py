@@ -12,6 +12,7 @@ from opstui.tui.app import OpstuiApp
 from opstui.tui.dialogs import HelpScreen
 from opstui.tui.screens.pipelines import PipelinesScreen, sort_pipelines
 from opstui.tui.store import LivePhase
+from opstui.tui.widgets.approvals_table import ApprovalsTable
 from opstui.tui.widgets.filter_bar import FilterInput
 from opstui.tui.widgets.pipeline_table import PIPELINE_COLUMNS
 from opstui.tui.widgets.status_bar import StatusBar
@@ -149,6 +150,7 @@ async def test_filter_as_you_type_enter_keeps_it_escape_clears_it(make_app: Make
         await pilot.press("slash")
         assert isinstance(app.focused, FilterInput)
         await pilot.press(*"pay")
+        assert screen_of(app).filter_text == "pay", "keys typed in a burst: none lost"
         shown = [app.store.pipelines[key] for key in table.row_keys]
         assert 0 < len(shown) < 40
         assert all("pay" in app.store.haystack(pipeline) for pipeline in shown)
@@ -431,6 +433,38 @@ async def test_mark_all_shown_marks_the_view(make_app: MakeApp) -> None:
         assert screen.marked == set(table_of(app).row_keys)
         assert len(screen.marked) == 8
         assert row_cells(table_of(app), table_of(app).row_keys[0])[0].plain == "●"
+
+
+async def test_the_store_hears_the_rows_on_screen_and_the_marks(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = table_of(app)
+
+        def told(*more: str) -> bool:
+            return app.store.interest() == frozenset(table.visible_keys).union(more)
+
+        await until(pilot, told)
+        first = set(table.visible_keys)
+        assert 0 < len(first) < 40
+        await pilot.press("pagedown")
+        await until(pilot, told)
+        assert set(table.visible_keys) != first, "scrolled: other rows on screen"
+        await pilot.press("space")
+        marked = table.cursor_key
+        assert marked is not None
+        await pilot.press("g")
+        await until(pilot, lambda: told(marked))
+        assert marked not in table.visible_keys, "a marked row is read even off screen"
+
+        await pilot.press("A")
+        await settle(pilot)
+        gates = set(app.screen.query_one("#approvals", ApprovalsTable).row_keys)
+        assert gates
+        await until(pilot, lambda: gates <= app.store.interest())
+        await pilot.press("escape")
+        await settle(pilot)
+        await until(pilot, lambda: told(marked))  # the inbox left: its rows are withdrawn
 
 
 async def test_help_shows_every_key(make_app: MakeApp) -> None:

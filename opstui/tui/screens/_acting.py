@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, ClassVar, cast
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.timer import Timer
 
 from opstui.api import Pipeline
 from opstui.api.rules import why_not
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 __all__ = [
     "CURSOR_BINDINGS",
     "CURSOR_KEYS",
-    "INTEREST_SETTLE",
     "TOP_BOTTOM_KEYS",
     "ActingScreen",
     "StoreRows",
@@ -54,9 +52,6 @@ CURSOR_KEYS = Bound(("cursor-down", "cursor-up"), joiner="/", prefix="up/down, "
 TOP_BOTTOM_KEYS = Bound(("cursor-top", "cursor-bottom"), joiner=" / ")
 """The help's keys for the first and the last row."""
 
-INTEREST_SETTLE = 0.25
-"""Seconds of no scrolling before the store hears which rows are on screen."""
-
 
 class StoreRows(Mapping[str, Pipeline]):
     """The store's pipelines by id, read live: a table given this never holds an old copy (the
@@ -76,6 +71,10 @@ class StoreRows(Mapping[str, Pipeline]):
 
     def __len__(self) -> int:
         return len(self._store.pipelines)
+
+
+ONE_AT_A_TIME = frozenset({"update", "clone"})
+"""API actions that take one pipeline."""
 
 
 def representatives(items: Iterable[Pipeline]) -> list[Pipeline]:
@@ -109,8 +108,10 @@ class ActingScreen(ExplainingScreen):
         self.store = store
         self.marked: set[str] = set()
         self._marks_version = 0
-        self._interest_timer: Timer | None = None
+        self._interest_pending = False
         self._interest_said: tuple[tuple[str, ...], int] | None = None
+        self._judged: tuple[int, object] | None = None
+        """The marks and the store's pipelines the keys were last judged on."""
 
     @property
     def opstui(self) -> OpstuiApp:
@@ -169,9 +170,9 @@ class ActingScreen(ExplainingScreen):
 
     def _tell_interest(self) -> None:
         """Tell the store the rows on screen and the marks (once per change of either)."""
-        if self._interest_timer is not None:
-            self._interest_timer.stop()
-            self._interest_timer = None
+        self._interest_pending = False
+        if not self.is_attached:
+            return
         visible = tuple(self.table.visible_keys)
         said = (visible, self._marks_version)
         if said != self._interest_said:
@@ -179,9 +180,11 @@ class ActingScreen(ExplainingScreen):
             self.store.set_interest(self, self.marked.union(visible))
 
     def _interest_soon(self) -> None:
-        """The view scrolled: tell the store once it has settled."""
-        if self._interest_timer is None:
-            self._interest_timer = self.set_timer(INTEREST_SETTLE, self._tell_interest)
+        """The view scrolled or the cursor moved: tell the store once the screen has been
+        painted (a held key moves many rows a frame; the store hears once a frame at most)."""
+        if not self._interest_pending:
+            self._interest_pending = True
+            self.call_after_refresh(self._tell_interest)
 
     def _on_pipelines_changed(self, change: PipelinesChanged) -> None:
         """A refresh landed (provided by the subclass)."""
@@ -223,17 +226,45 @@ class ActingScreen(ExplainingScreen):
         return [pipelines[cursor]] if cursor is not None and cursor in pipelines else []
 
     def _update_selection(self) -> None:
-        """Which action keys apply: judged on one pipeline per kind (:func:`representatives`),
-        so ten thousand marked cost one pass, not one rule check per action per pipeline."""
+        """Which action keys apply to the selection (the rule of :meth:`_why_not`).
+
+        Judged on one pipeline per kind (``why_not`` reads only status and active), and done
+        as soon as every key applies: ten thousand marked cost one pass at most, not one rule
+        check per action per pipeline; and nothing when neither the marks nor the data moved.
+        """
         pipelines = self.store.pipelines
+        items: Iterable[Pipeline]
         if self.marked:
-            items = [pipelines[key] for key in self.marked if key in pipelines]
+            # The marks are the selection: a new sort, filter or cursor changes nothing of it.
+            judged = self._judged
+            if judged is not None and judged[0] == self._marks_version and judged[1] is pipelines:
+                return
+            self._judged = (self._marks_version, pipelines)
+            marked = self.marked
+            count = len(marked) - len(marked.difference(pipelines.keys()))
+            items = (pipelines[key] for key in marked if key in pipelines)
         else:
+            self._judged = None
             items = self.selected()
-        count, kinds = len(items), representatives(items)
-        self.available = frozenset(
-            action for action in self.ACTIONS if self._why_not(action, kinds, count) is None
-        )
+            count = len(items)
+        pending = [
+            action
+            for action in self.ACTIONS
+            if count and not (self.ACTIONS[action] in ONE_AT_A_TIME and count > 1)
+        ]
+        available: set[str] = set()
+        seen: set[tuple[object, bool]] = set()
+        for item in items:
+            if not pending:
+                break
+            kind = (item.status, item.active)
+            if kind in seen:
+                continue
+            seen.add(kind)
+            applies = {action for action in pending if why_not(self.ACTIONS[action], item) is None}
+            available |= applies
+            pending = [action for action in pending if action not in applies]
+        self.available = frozenset(available)
 
     @on(VirtualTable.CursorMoved)
     def _cursor_moved(self, event: VirtualTable.CursorMoved) -> None:
@@ -267,7 +298,7 @@ class ActingScreen(ExplainingScreen):
         verb = action.capitalize()
         if not count:
             return self.nothing_selected()
-        if api_action in ("update", "clone") and count > 1:
+        if api_action in ONE_AT_A_TIME and count > 1:
             return f"{verb} works on one pipeline at a time: {count} are marked (u unmarks)."
         if any(why_not(api_action, item) is None for item in kinds):
             return None

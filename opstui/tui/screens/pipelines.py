@@ -339,14 +339,8 @@ class PipelinesScreen(ActingScreen):
             left.append(" · filter ")
             left.append(f'"{safe_text(self.filter_text, 40)}"', style="bold")
         if self.marked:
-            shown = self.view.shown
             marked = self.marked
-            # Count over the smaller side: ten thousand marks against a filtered handful.
-            if len(shown) < len(marked):
-                visible = sum(1 for key in shown if key in marked)
-            else:
-                visible = sum(1 for key in marked if key in shown)
-            hidden = len(marked) - visible
+            hidden = len(marked.difference(self.view.shown))
             left.append(f" · {len(marked)} marked", style="bold")
             if hidden:
                 left.append(f" ({hidden} not shown)")
