@@ -9,8 +9,7 @@ the footer (``check_action`` returns None) and, when pressed anyway, says why.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -20,7 +19,7 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from opstui.api import Pipeline, PipelineStatus
+from opstui.api import Pipeline
 from opstui.tui.actions import Performed
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import Bound
@@ -36,7 +35,16 @@ from opstui.tui.store import PipelinesChanged, PipelineStore
 from opstui.tui.widgets.filter_bar import FilterBar, FilterInput
 from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.pipeline_table import ARROWS, PipelineTable
-from opstui.tui.widgets.pipeline_view import PipelineView, SortKey, sort_pipelines
+from opstui.tui.widgets.pipeline_view import (
+    NATURAL_DESCENDING,
+    QUICK_VIEWS,
+    SORT_KEYS,
+    SORT_NAMES,
+    PipelineView,
+    QuickView,
+    SortKey,
+    sort_pipelines,
+)
 from opstui.tui.widgets.vtable import RowState
 
 __all__ = [
@@ -47,44 +55,6 @@ __all__ = [
     "QuickView",
     "sort_pipelines",
 ]
-
-QuickView = Literal["all", "awaiting", "running", "failed"]
-
-
-@dataclass(frozen=True)
-class _View:
-    title: str
-    status: PipelineStatus | None
-    empty: str
-
-
-QUICK_VIEWS: dict[QuickView, _View] = {
-    "all": _View("All pipelines", None, "No pipelines on this server."),
-    "awaiting": _View(
-        "Awaiting approval", PipelineStatus.AWAITING_APPROVAL, "No pipeline is awaiting approval."
-    ),
-    "running": _View("Running", PipelineStatus.RUNNING, "No pipeline is running."),
-    "failed": _View("Failed", PipelineStatus.FAILED, "No pipeline has failed."),
-}
-"""The quick views by state, keys 1 to 4."""
-
-SORT_KEYS: tuple[SortKey, ...] = ("name", "state", "last", "run")
-"""The sorts ``o`` cycles through."""
-
-SORT_NAMES: dict[SortKey, str] = {
-    "name": "name",
-    "state": "state",
-    "last": "last run",
-    "run": "run number",
-}
-
-NATURAL_DESCENDING: dict[SortKey, bool] = {
-    "name": False,
-    "state": False,
-    "last": True,
-    "run": True,
-}
-"""Each sort's first direction: A to Z, most urgent first, newest first, highest first."""
 
 ACTION_KEYS: dict[str, str] = {
     "run": "run",

@@ -22,9 +22,61 @@ from typing import Literal
 from opstui.api import Pipeline, PipelineStatus
 from opstui.tui.format import STATUS_ORDER
 
-__all__ = ["PipelineView", "SortKey", "sort_key", "sort_pipelines"]
+__all__ = [
+    "NATURAL_DESCENDING",
+    "QUICK_VIEWS",
+    "SORT_KEYS",
+    "SORT_NAMES",
+    "PipelineView",
+    "QuickView",
+    "QuickViewSpec",
+    "SortKey",
+    "sort_key",
+    "sort_pipelines",
+]
 
 SortKey = Literal["name", "state", "last", "run"]
+
+QuickView = Literal["all", "awaiting", "running", "failed"]
+
+
+@dataclass(frozen=True)
+class QuickViewSpec:
+    """One quick view: its title, the state it shows (None: all) and what it says empty."""
+
+    title: str
+    status: PipelineStatus | None
+    empty: str
+
+
+QUICK_VIEWS: dict[QuickView, QuickViewSpec] = {
+    "all": QuickViewSpec("All pipelines", None, "No pipelines on this server."),
+    "awaiting": QuickViewSpec(
+        "Awaiting approval", PipelineStatus.AWAITING_APPROVAL, "No pipeline is awaiting approval."
+    ),
+    "running": QuickViewSpec("Running", PipelineStatus.RUNNING, "No pipeline is running."),
+    "failed": QuickViewSpec("Failed", PipelineStatus.FAILED, "No pipeline has failed."),
+}
+"""The quick views by state, keys 1 to 4."""
+
+SORT_KEYS: tuple[SortKey, ...] = ("name", "state", "last", "run")
+"""The sorts ``o`` cycles through."""
+
+SORT_NAMES: dict[SortKey, str] = {
+    "name": "name",
+    "state": "state",
+    "last": "last run",
+    "run": "run number",
+}
+
+NATURAL_DESCENDING: dict[SortKey, bool] = {
+    "name": False,
+    "state": False,
+    "last": True,
+    "run": True,
+}
+"""Each sort's first direction: A to Z, most urgent first, newest first, highest first."""
+
 
 _NEVER = float("-inf")
 
