@@ -15,16 +15,19 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from opstui.api import Pipeline, PipelineStatus
+from opstui.api.text import safe_text
 from opstui.config import Secret, Settings
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
 from opstui.tui.app import APP_RETRY, OpstuiApp, Start
 from opstui.tui.screens.pipelines import PipelinesScreen
 from opstui.tui.widgets.pipeline_table import PipelineTable
+from opstui.tui.widgets.vtable import VirtualTable
 from tests.conftest import TOKEN
 from tests.tui.clients import TestClient
 
@@ -127,6 +130,21 @@ def table_of(app: OpstuiApp) -> PipelineTable:
     return screen_of(app).table
 
 
+def row_cells(table: VirtualTable[Any], key: str) -> list[Text]:
+    """What the row of ``key`` shows in each column on screen, whole (before it is cut to its
+    column) and made safe as the table makes it (:func:`safe_text`)."""
+    cells = table.cells(key)
+    assert cells is not None, f"no row {key}"
+    place = {column.key: index for index, column in enumerate(table.columns)}
+    shown = []
+    for column in table.shown_columns:
+        cell = cells[place[column]]
+        text = cell.copy() if isinstance(cell, Text) else Text(cell)
+        text.plain = safe_text(text.plain)
+        shown.append(text)
+    return shown
+
+
 def named(app: OpstuiApp, name: str) -> Pipeline:
     """The pipeline called ``name``, as the app last saw it."""
     for pipeline in app.store.pipelines.values():
@@ -137,7 +155,7 @@ def named(app: OpstuiApp, name: str) -> Pipeline:
 
 def first_with(app: OpstuiApp, status: PipelineStatus) -> Pipeline:
     """The first pipeline shown with ``status``."""
-    for pipeline_id in table_of(app).row_ids:
+    for pipeline_id in table_of(app).row_keys:
         pipeline = app.store.pipelines[pipeline_id]
         if pipeline.status is status and pipeline.active:
             return pipeline
@@ -147,7 +165,7 @@ def first_with(app: OpstuiApp, status: PipelineStatus) -> Pipeline:
 async def highlight(pilot: Pilot[Any], pipeline: Pipeline | str) -> None:
     """Put the cursor on ``pipeline`` (or the pipeline with this id)."""
     pipeline_id = pipeline if isinstance(pipeline, str) else pipeline.id
-    assert table_of(pilot.app).move_to(pipeline_id)  # type: ignore[arg-type]
+    assert table_of(pilot.app).move_cursor(key=pipeline_id)  # type: ignore[arg-type]
     await pilot.pause()
 
 

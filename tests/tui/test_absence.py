@@ -31,6 +31,7 @@ from tests.tui.conftest import (
     highlight,
     notes,
     refresh,
+    row_cells,
     screen_of,
     settle,
     shown_text,
@@ -82,7 +83,7 @@ async def test_a_v1_status_answer_after_an_action_removes_no_row(
         ]
         assert status_reads(sim) == [[target.id], [target.id]]  # the re-check, then the rows
         assert target.id in app.store.pipelines
-        assert target.id in table_of(app).row_ids
+        assert target.id in table_of(app).row_keys
         assert not any("exist" in n or "deleted" in n for n in notes(app))
         (entry,) = audit_lines(audit_path)
         assert entry["action"] == "run" and entry["outcomes"][0]["ok"] is True
@@ -105,7 +106,7 @@ async def test_a_404_for_the_rows_of_an_action_removes_that_row(
         await pilot.press("r", "y")
         await settle(pilot)
         assert status_reads(sim) == [[target.id], [target.id]]
-        assert target.id not in app.store.pipelines and target.id not in table_of(app).row_ids
+        assert target.id not in app.store.pipelines and target.id not in table_of(app).row_keys
         (entry,) = audit_lines(audit_path)
         assert entry["action"] == "run"
 
@@ -117,7 +118,7 @@ async def test_a_list_without_a_pipeline_keeps_its_row_and_mark_until_a_complete
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = table_of(app)
-        missing = table.row_ids[5]
+        missing = table.row_keys[5]
         await highlight(pilot, missing)
         await pilot.press("space")
         assert screen_of(app).marked == {missing}
@@ -131,12 +132,12 @@ async def test_a_list_without_a_pipeline_keeps_its_row_and_mark_until_a_complete
         client_of(app).reshape_list = without_it
         await refresh(pilot)
         assert list_reads(sim) >= 1
-        assert missing in app.store.pipelines and missing in table.row_ids
+        assert missing in app.store.pipelines and missing in table.row_keys
         assert screen_of(app).marked == {missing}, "the mark stays"
 
         sim.world.delete_pipelines([missing])
         await refresh(pilot)  # a complete list, read in a stable order: now it is gone
-        assert missing not in app.store.pipelines and missing not in table.row_ids
+        assert missing not in app.store.pipelines and missing not in table.row_keys
         assert screen_of(app).marked == set()
         assert action_bodies(sim) == []
         assert audit_lines(audit_path) == []
@@ -200,7 +201,7 @@ async def test_the_rows_of_an_action_never_cancel_a_full_poll_and_the_newer_docu
         stale = next(p for p in read[0] if p.id == target.id)
         assert stale.status is PipelineStatus.SUCCESS  # what the late list said
         assert app.store.pipelines[target.id].status is PipelineStatus.RUNNING
-        assert table_of(app).get_row(target.id)[1].plain == "running"
+        assert row_cells(table_of(app), target.id)[1].plain == "running"
         assert len(action_bodies(sim, "run")) == 1
         (entry,) = audit_lines(audit_path)
         assert entry["action"] == "run"

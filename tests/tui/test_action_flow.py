@@ -42,7 +42,7 @@ async def mark_successes(pilot: Pilot[Any], app: OpstuiApp, count: int) -> list[
     """Mark the first ``count`` pipelines shown that succeeded last (so they can run)."""
     chosen = [
         key
-        for key in table_of(app).row_ids
+        for key in table_of(app).row_keys
         if app.store.pipelines[key].status is PipelineStatus.SUCCESS
         and app.store.pipelines[key].active
     ][:count]

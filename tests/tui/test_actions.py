@@ -30,6 +30,7 @@ from tests.tui.conftest import (
     highlight,
     named,
     notes,
+    row_cells,
     screen_of,
     settle,
     table_of,
@@ -58,7 +59,7 @@ async def test_run_confirmed_sends_one_request_and_refreshes_the_row(
         statuses = [r.body["action"] for r in sim.requests if r.path == "/api/v2/actions"]
         assert statuses == ["status", "run", "status"]  # re-check, send, refresh the row
         assert app.store.pipelines[target.id].status is PipelineStatus.RUNNING
-        assert table_of(app).get_row(target.id)[1].plain == "running"
+        assert row_cells(table_of(app), target.id)[1].plain == "running"
         assert f"Started {target.name}." in notes(app)
         (entry,) = [json.loads(line) for line in audit_path.read_text().splitlines()]
         assert entry["action"] == "run" and entry["source"] == "tui"
@@ -131,7 +132,7 @@ async def test_delete_needs_the_typed_name(make_app: MakeApp, sim: SimServer) ->
         await pilot.press(*"-service-deploy", "enter")
         await settle(pilot)
         assert action_bodies(sim) == [body("delete", [target.id])]
-        assert target.id not in table_of(app).row_ids
+        assert target.id not in table_of(app).row_keys
         assert table_of(app).row_count == 39
 
 
@@ -260,7 +261,7 @@ async def test_clone_posts_a_copy_and_moves_the_cursor_to_it(
         ]
         assert len(posts) == 1 and posts[0].body["name"] == "ledger-service-deploy copy"
         assert table_of(app).row_count == 41
-        cursor = table_of(app).cursor_id
+        cursor = table_of(app).cursor_key
         assert cursor is not None
         assert app.store.pipelines[cursor].name == "ledger-service-deploy copy"
 
@@ -285,7 +286,7 @@ async def test_a_failed_action_shows_the_servers_message(
         await settle(pilot)
         (error,) = [n for n in notes(app) if n.startswith("Delete failed")]
         assert "pipeline is locked by a release" in error
-        assert target.id in table_of(app).row_ids
+        assert target.id in table_of(app).row_keys
         (entry,) = [json.loads(line) for line in audit_path.read_text().splitlines()]
         assert "locked" in entry["error"]
 

@@ -12,9 +12,11 @@ from opstui.tui.app import OpstuiApp
 from opstui.tui.dialogs import HelpScreen
 from opstui.tui.screens.pipelines import PipelinesScreen, sort_pipelines
 from opstui.tui.store import LivePhase
+from opstui.tui.widgets.approvals_table import ApprovalsTable
 from opstui.tui.widgets.filter_bar import FilterInput
-from opstui.tui.widgets.pipeline_table import layout_columns
+from opstui.tui.widgets.pipeline_table import PIPELINE_COLUMNS
 from opstui.tui.widgets.status_bar import StatusBar
+from opstui.tui.widgets.vtable import layout_columns
 from tests.tui.conftest import (
     MakeApp,
     action_bodies,
@@ -23,6 +25,7 @@ from tests.tui.conftest import (
     named,
     notes,
     refresh,
+    row_cells,
     screen_of,
     settle,
     table_of,
@@ -49,14 +52,14 @@ async def test_first_refresh_fills_the_table_one_row_per_pipeline(
         await settle(pilot)
         table = table_of(app)
         ids = {doc["_id"] for doc in sim.world.list_pipelines().items}
-        assert set(table.row_ids) == ids
+        assert set(table.row_keys) == ids
         assert table.row_count == 40
-        names = [app.store.pipelines[key].name for key in table.row_ids]
+        names = [app.store.pipelines[key].name for key in table.row_keys]
         assert names == sorted(names, key=str.casefold)  # sorted by name, A to Z
         assert status_line(app) == (
             "sim · 8 awaiting approval · 6 running · 6 failed · 2 paused | updated 0s ago"
         )
-        row = table.get_row(table.row_ids[0])
+        row = row_cells(table, table.row_keys[0])
         assert [cell.plain for cell in row][:3] == [
             " ",
             "awaiting approval",
@@ -79,10 +82,10 @@ async def test_columns_give_way_from_the_right_when_narrow(make_app: MakeApp) ->
 
 
 def test_layout_gives_the_name_the_spare_width() -> None:
-    widths = dict((spec.key, width) for spec, width in layout_columns(79))
+    widths = dict((spec.key, width) for spec, width in layout_columns(PIPELINE_COLUMNS, 79))
     assert widths["name"] >= 20 and widths["step"] >= 14
     assert sum(width + 2 for width in widths.values()) <= 79
-    wide = dict((spec.key, width) for spec, width in layout_columns(200))
+    wide = dict((spec.key, width) for spec, width in layout_columns(PIPELINE_COLUMNS, 200))
     assert set(wide) >= {"owner", "tags", "type"} and wide["name"] == 40
 
 
@@ -93,9 +96,9 @@ async def test_refresh_keeps_cursor_marks_and_updates_changed_rows(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = table_of(app)
-        await highlight(pilot, table.row_ids[5])
+        await highlight(pilot, table.row_keys[5])
         await pilot.press("space", "down", "space", "down", "down")
-        cursor = table.cursor_id
+        cursor = table.cursor_key
         marked = set(screen_of(app).marked)
         assert len(marked) == 2 and cursor is not None
         before = {key: p.status for key, p in app.store.pipelines.items()}
@@ -106,11 +109,11 @@ async def test_refresh_keeps_cursor_marks_and_updates_changed_rows(
 
         after = {key: p.status for key, p in app.store.pipelines.items()}
         assert before != after, "fifteen minutes should move some runs along"
-        assert table.cursor_id == cursor
+        assert table.cursor_key == cursor
         assert screen_of(app).marked == marked
         assert table.scroll_y == scroll
         for key, status in after.items():
-            assert table.get_row(key)[1].plain == status.value
+            assert row_cells(table, key)[1].plain == status.value
         moved = {key for key in after if after[key] != before[key]}
         assert moved <= set(screen_of(app)._changed)  # highlighted for a moment
 
@@ -120,9 +123,9 @@ async def test_new_pipelines_appear_and_deleted_ones_go(make_app: MakeApp, sim: 
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = table_of(app)
-        gone = table.row_ids[3]
+        gone, following = table.row_keys[3], table.row_keys[4]
         await highlight(pilot, gone)
-        source = sim.world.get_pipeline(table.row_ids[0])
+        source = sim.world.get_pipeline(table.row_keys[0])
         assert source is not None
         source.pop("_id")
         source["name"] = "aaa-brand-new"
@@ -131,11 +134,12 @@ async def test_new_pipelines_appear_and_deleted_ones_go(make_app: MakeApp, sim: 
 
         await refresh(pilot)
 
-        assert gone not in table.row_ids
+        assert gone not in table.row_keys
         assert table.row_count == 40
-        assert app.store.pipelines[table.row_ids[0]].name == "aaa-brand-new"
-        assert table.cursor_row == 3  # the cursor stays where it was, on the next pipeline
-        assert table.cursor_id == table.row_ids[3]
+        assert app.store.pipelines[table.row_keys[0]].name == "aaa-brand-new"
+        # The cursor goes to the nearest neighbour that stayed, the one below first.
+        assert table.cursor_key == following
+        assert table.cursor_row == 4  # one row was added above
 
 
 async def test_filter_as_you_type_enter_keeps_it_escape_clears_it(make_app: MakeApp) -> None:
@@ -146,13 +150,14 @@ async def test_filter_as_you_type_enter_keeps_it_escape_clears_it(make_app: Make
         await pilot.press("slash")
         assert isinstance(app.focused, FilterInput)
         await pilot.press(*"pay")
-        shown = [app.store.pipelines[key] for key in table.row_ids]
+        assert screen_of(app).filter_text == "pay", "keys typed in a burst: none lost"
+        shown = [app.store.pipelines[key] for key in table.row_keys]
         assert 0 < len(shown) < 40
         assert all("pay" in app.store.haystack(pipeline) for pipeline in shown)
         assert "payments-api-nightly" in {pipeline.name for pipeline in shown}
         await pilot.press("enter")
         assert app.focused is table
-        assert len(table.row_ids) == len(shown)
+        assert len(table.row_keys) == len(shown)
         await pilot.press("escape")
         assert table.row_count == 40
         assert screen_of(app).filter_text == ""
@@ -168,7 +173,7 @@ async def test_filter_matches_owner_tags_and_id(make_app: MakeApp) -> None:
             await pilot.press("slash")
             app.query_one(FilterInput).value = query
             await pilot.press("enter")
-            shown = [app.store.pipelines[key] for key in table.row_ids]
+            shown = [app.store.pipelines[key] for key in table.row_keys]
             assert shown, query
             for pipeline in shown:
                 assert all(word in screen.store.haystack(pipeline) for word in query.split())
@@ -190,7 +195,7 @@ async def test_quick_views_by_state(make_app: MakeApp) -> None:
             ("4", PipelineStatus.FAILED),
         ):
             await pilot.press(key)
-            statuses = {app.store.pipelines[k].status for k in table.row_ids}
+            statuses = {app.store.pipelines[k].status for k in table.row_keys}
             assert statuses == {status}
         await pilot.press("1")
         assert table.row_count == 40
@@ -202,7 +207,7 @@ async def test_start_in_approvals_shows_awaiting_approval_only(make_app: MakeApp
     app = make_app(start="approvals")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        statuses = {app.store.pipelines[k].status for k in table_of(app).row_ids}
+        statuses = {app.store.pipelines[k].status for k in table_of(app).row_keys}
         assert statuses == {PipelineStatus.AWAITING_APPROVAL}
         assert table_of(app).row_count == 8
 
@@ -215,14 +220,15 @@ async def test_sort_cycles_and_reverses(make_app: MakeApp) -> None:
         pipelines = list(app.store.pipelines.values())
 
         def order() -> list[str]:
-            return table.row_ids
+            return table.row_keys
 
         assert order() == [p.id for p in sort_pipelines(pipelines, "name", False)]
         await pilot.press("o")
         assert (screen.sort_key, screen.sort_descending) == ("state", False)
         states = [app.store.pipelines[k].status for k in order()]
         assert states[0] is PipelineStatus.AWAITING_APPROVAL
-        assert table.columns[table.ordered_columns[1].key].label.plain == "State ▲"
+        header = table.render_line(0).text
+        assert "State ▲" in header and "Name ▲" not in header
         await pilot.press("o")
         assert (screen.sort_key, screen.sort_descending) == ("last", True)
         await pilot.press("o")
@@ -370,7 +376,7 @@ async def test_markup_and_escapes_in_names_render_literally(
     async with app.run_test(size=(160, 40)) as pilot:
         await settle(pilot)
         (pipeline,) = [p for p in app.store.pipelines.values() if p.name.startswith("[b]")]
-        row = table_of(app).get_row(pipeline.id)
+        row = row_cells(table_of(app), pipeline.id)
         assert row[2].plain == "[b]x[/b]\ufffd[2J[red]"
         assert row[2].spans == [] or all(span.style for span in row[2].spans)
         assert row[6].plain == "[link=http://evil]me[/link]"
@@ -424,9 +430,41 @@ async def test_mark_all_shown_marks_the_view(make_app: MakeApp) -> None:
         await settle(pilot)
         await pilot.press("2", "asterisk")
         screen = screen_of(app)
-        assert screen.marked == set(table_of(app).row_ids)
+        assert screen.marked == set(table_of(app).row_keys)
         assert len(screen.marked) == 8
-        assert table_of(app).get_row(table_of(app).row_ids[0])[0].plain == "●"
+        assert row_cells(table_of(app), table_of(app).row_keys[0])[0].plain == "●"
+
+
+async def test_the_store_hears_the_rows_on_screen_and_the_marks(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = table_of(app)
+
+        def told(*more: str) -> bool:
+            return app.store.interest() == frozenset(table.visible_keys).union(more)
+
+        await until(pilot, told)
+        first = set(table.visible_keys)
+        assert 0 < len(first) < 40
+        await pilot.press("pagedown")
+        await until(pilot, told)
+        assert set(table.visible_keys) != first, "scrolled: other rows on screen"
+        await pilot.press("space")
+        marked = table.cursor_key
+        assert marked is not None
+        await pilot.press("g")
+        await until(pilot, lambda: told(marked))
+        assert marked not in table.visible_keys, "a marked row is read even off screen"
+
+        await pilot.press("A")
+        await settle(pilot)
+        gates = set(app.screen.query_one("#approvals", ApprovalsTable).row_keys)
+        assert gates
+        await until(pilot, lambda: gates <= app.store.interest())
+        await pilot.press("escape")
+        await settle(pilot)
+        await until(pilot, lambda: told(marked))  # the inbox left: its rows are withdrawn
 
 
 async def test_help_shows_every_key(make_app: MakeApp) -> None:
@@ -450,7 +488,7 @@ async def test_palette_runs_a_command_and_explains_a_greyed_one(make_app: MakeAp
         await settle(pilot)  # the palette gathers its commands in a worker
         await pilot.press("enter")
         await settle(pilot)
-        statuses = {app.store.pipelines[k].status for k in table_of(app).row_ids}
+        statuses = {app.store.pipelines[k].status for k in table_of(app).row_keys}
         assert statuses == {PipelineStatus.FAILED}
         await pilot.press("1")
         await highlight(pilot, first_with(app, PipelineStatus.SUCCESS))

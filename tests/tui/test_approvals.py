@@ -26,16 +26,17 @@ from opstui.tui.format import duration
 from opstui.tui.screens.approvals import NOTHING_WAITS, ApprovalsScreen, InboxBar
 from opstui.tui.screens.pipelines import PipelinesScreen
 from opstui.tui.widgets.approvals_table import (
+    INBOX_COLUMNS,
     ApprovalsTable,
     gate_approvers,
     gate_message,
     gate_row,
     gates_in_order,
-    inbox_layout,
 )
 from opstui.tui.widgets.gate_preview import GatePreview, preview_text
+from opstui.tui.widgets.vtable import layout_columns
 from tests.conftest import TOKEN
-from tests.tui.conftest import MakeApp, action_bodies, notes, refresh, settle
+from tests.tui.conftest import MakeApp, action_bodies, notes, refresh, row_cells, settle
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 36), id="120x36")]
 
@@ -60,7 +61,7 @@ def table_of(app: OpstuiApp) -> ApprovalsTable:
 def cells(app: OpstuiApp, pipeline_id: str) -> dict[str, str]:
     """The plain text of each cell of one row, by column key."""
     table = table_of(app)
-    row = table.get_row(pipeline_id)
+    row = row_cells(table, pipeline_id)
     return {key: cell.plain for key, cell in zip(table.shown_columns, row, strict=True)}
 
 
@@ -86,8 +87,8 @@ async def test_opens_on_the_inbox_longest_waiting_first(
         expected = await waiting_by_client(sim)
         assert len(expected) == 8
         table = table_of(app)
-        assert table.row_ids == [p.id for p in expected]
-        assert table.cursor_row == 0 and table.cursor_id == expected[0].id
+        assert table.row_keys == [p.id for p in expected]
+        assert table.cursor_row == 0 and table.cursor_key == expected[0].id
         assert table.shown_columns == [
             "mark",
             "waited",
@@ -186,19 +187,19 @@ def test_gate_configuration_is_read_tolerantly(
 
 def test_columns_give_way_owner_then_approvers() -> None:
     def keys(width: int) -> list[str]:
-        return [column.key for column, _ in inbox_layout(width)]
+        return [column.key for column, _ in layout_columns(INBOX_COLUMNS, width)]
 
     assert keys(119) == ["mark", "waited", "name", "gate", "run", "message", "approvers", "owner"]
     assert keys(100) == ["mark", "waited", "name", "gate", "run", "message", "approvers"]
     assert keys(79) == ["mark", "waited", "name", "gate", "run", "message"]
     assert keys(50) == ["mark", "waited", "name", "gate", "run"]
     for width in (40, 50, 60, 79, 100, 119, 200):
-        layout = inbox_layout(width)
+        layout = layout_columns(INBOX_COLUMNS, width)
         assert sum(w + 2 for _, w in layout) <= width
         widths = dict((column.key, w) for column, w in layout)
         assert widths["name"] >= 16 and widths["waited"] == 7
-    assert dict((c.key, w) for c, w in inbox_layout(79))["name"] == 22
-    wide = dict((c.key, w) for c, w in inbox_layout(300))
+    assert dict((c.key, w) for c, w in layout_columns(INBOX_COLUMNS, 79))["name"] == 22
+    wide = dict((c.key, w) for c, w in layout_columns(INBOX_COLUMNS, 300))
     assert (wide["name"], wide["gate"], wide["owner"]) == (40, 32, 20)
     assert wide["message"] > 100  # what is left goes to what the gate says
 
@@ -234,7 +235,7 @@ async def test_server_text_is_shown_literally(make_app: MakeApp, sim: SimServer)
         assert row["message"] == f"Ok {shown}?" and row["approvers"] == shown
         assert row["owner"] == "[link=http://evil]me[/link]"
         assert row["waited"] == "0s"  # it just reached its gate: the shortest wait, last
-        assert table_of(app).row_ids[-1] == created["_id"]
+        assert table_of(app).row_keys[-1] == created["_id"]
         text = preview_text(app.store.pipelines[created["_id"]]).plain
         assert f"Asks: Ok {shown}?" in text and "\x1b" not in text
         screen_text = app.export_screenshot()
@@ -277,7 +278,7 @@ async def test_approvers_given_as_people_show_in_the_row_and_the_preview(
         pipeline = app.store.pipelines[created["_id"]]
         assert pipeline.gate is not None and pipeline.gate.approvers == shown.split(", ")
         assert cells(app, created["_id"])["approvers"] == shown
-        assert table_of(app).move_to(created["_id"])
+        assert table_of(app).move_cursor(key=created["_id"])
         await pilot.pause()
         preview = inbox_of(app).query_one(GatePreview)
         assert preview.pipeline is not None and preview.pipeline.id == created["_id"]
@@ -292,7 +293,7 @@ async def test_waiting_column_ages_with_the_clock(make_app: MakeApp, clock: Manu
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         table = table_of(app)
-        ids = table.row_ids
+        ids = table.row_keys
         before = {pipeline_id: cells(app, pipeline_id) for pipeline_id in ids}
         assert before[ids[-1]]["waited"] == "5m 08s"
 
@@ -319,33 +320,33 @@ async def test_live_rows_leave_and_arrive_cursor_and_marks_stay(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen, table = inbox_of(app), table_of(app)
-        ids = table.row_ids
+        ids = table.row_keys
         await pilot.press("down", "down", "space", "down")  # mark the 3rd, cursor on the 4th
-        assert screen.marked == {ids[2]} and table.cursor_id == ids[3]
+        assert screen.marked == {ids[2]} and table.cursor_key == ids[3]
 
         sim.world.approve_pipelines([ids[0], ids[5]])  # out of band: someone else approved
         await refresh(pilot)
-        assert table.row_ids == [ids[1], ids[2], ids[3], ids[4], ids[6], ids[7]]
-        assert table.cursor_id == ids[3]
+        assert table.row_keys == [ids[1], ids[2], ids[3], ids[4], ids[6], ids[7]]
+        assert table.cursor_key == ids[3]
         assert screen.marked == {ids[2]}
         assert cells(app, ids[2])["mark"] == "●"
 
-        before = table.row_ids
+        before = table.row_keys
         clock.advance(60)  # runs go on: some reach a gate
         await refresh(pilot)
-        new = [key for key in table.row_ids if key not in before]
+        new = [key for key in table.row_keys if key not in before]
         assert new, "a minute on, a new gate should wait"
-        assert table.row_ids == [*before, *new]  # the newest waits are the shortest: at the end
+        assert table.row_keys == [*before, *new]  # the newest waits are the shortest: at the end
         for key in new:
             since = app.store.pipelines[key].waiting_since
             assert since is not None
             assert cells(app, key)["waited"] == duration((clock.now() - since).total_seconds())
-        assert table.cursor_id == ids[3] and screen.marked == {ids[2]}
+        assert table.cursor_key == ids[3] and screen.marked == {ids[2]}
 
         sim.world.approve_pipelines([ids[3]])  # the highlighted one leaves: the cursor stays put
         await refresh(pilot)
-        assert ids[3] not in table.row_ids
-        assert table.cursor_row == 2 and table.cursor_id == ids[4]
+        assert ids[3] not in table.row_keys
+        assert table.cursor_row == 2 and table.cursor_key == ids[4]
 
 
 async def test_an_empty_inbox_says_so_and_explains_greyed_keys(
@@ -404,7 +405,7 @@ async def test_three_keystrokes_at_most_from_start_to_approved_gate(
         assert presses <= 3
         assert action_bodies(sim) == [body("approve", [expected.id])]
         assert app.store.pipelines[expected.id].status is not PipelineStatus.AWAITING_APPROVAL
-        assert expected.id not in table_of(app).row_ids
+        assert expected.id not in table_of(app).row_keys
         assert f"Approved {expected.name}." in notes(app)
 
 
@@ -416,8 +417,8 @@ async def test_approve_there_sends_one_request_and_records_it(
         await settle(pilot)
         table = table_of(app)
         await pilot.press("down", "down")
-        target = app.store.pipelines[table.row_ids[2]]
-        following = table.row_ids[3]
+        target = app.store.pipelines[table.row_keys[2]]
+        following = table.row_keys[3]
         sim.requests.clear()
         await pilot.press("a")
         assert isinstance(app.screen, ConfirmDialog)
@@ -431,8 +432,8 @@ async def test_approve_there_sends_one_request_and_records_it(
             if r.path == "/api/v2/actions" and isinstance(r.body, dict)
         ]
         assert kinds == ["status", "approve", "status"]  # re-check, send, refresh the row
-        assert table.row_count == 7 and target.id not in table.row_ids
-        assert table.cursor_id == following  # the next gate is under the cursor
+        assert table.row_count == 7 and target.id not in table.row_keys
+        assert table.cursor_key == following  # the next gate is under the cursor
         (entry,) = [json.loads(line) for line in audit_path.read_text().splitlines()]
         assert entry["action"] == "approve" and entry["source"] == "tui"
         assert entry["targets"] == [{"id": target.id, "name": target.name}]
@@ -454,7 +455,7 @@ async def test_reject_there_with_a_reason(make_app: MakeApp, sim: SimServer) -> 
     app = make_app(start="approvals")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        target = app.store.pipelines[table_of(app).row_ids[0]]
+        target = app.store.pipelines[table_of(app).row_keys[0]]
         sim.requests.clear()
         await pilot.press("x")
         assert isinstance(app.screen, RejectDialog)
@@ -465,7 +466,7 @@ async def test_reject_there_with_a_reason(make_app: MakeApp, sim: SimServer) -> 
         await settle(pilot)
         assert action_bodies(sim) == [body("reject", [target.id], message="freeze")]
         assert app.store.pipelines[target.id].status is PipelineStatus.FAILED
-        assert target.id not in table_of(app).row_ids
+        assert target.id not in table_of(app).row_keys
 
 
 async def test_batch_two_marked_one_request(make_app: MakeApp, sim: SimServer) -> None:
@@ -473,7 +474,7 @@ async def test_batch_two_marked_one_request(make_app: MakeApp, sim: SimServer) -
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen, table = inbox_of(app), table_of(app)
-        ids = table.row_ids
+        ids = table.row_keys
         await pilot.press("space", "down", "down", "space")
         assert screen.marked == {ids[0], ids[2]}
         assert screen.query_one(InboxBar).left_text.plain == "Awaiting approval · 8 · 2 marked"
@@ -487,11 +488,11 @@ async def test_batch_two_marked_one_request(make_app: MakeApp, sim: SimServer) -
         (sent,) = action_bodies(sim)
         assert sent == body("approve", sent["target"])
         assert sorted(sent["target"]) == sorted([ids[0], ids[2]])
-        assert table.row_ids == [ids[1], *ids[3:]]
+        assert table.row_keys == [ids[1], *ids[3:]]
         assert screen.marked == set()
 
         await pilot.press("asterisk")  # mark every gate, then unmark them all
-        assert screen.marked == set(table.row_ids)
+        assert screen.marked == set(table.row_keys)
         await pilot.press("u")
         assert screen.marked == set()
 
@@ -546,12 +547,12 @@ async def test_enter_opens_the_details_escape_comes_back(make_app: MakeApp) -> N
     app = make_app(start="approvals")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        first = table_of(app).row_ids[0]
+        first = table_of(app).row_keys[0]
         await pilot.press("enter")
         assert isinstance(app.screen, DetailsScreen)
         await settle(pilot)
         await pilot.press("escape")
-        assert table_of(app).cursor_id == first
+        assert table_of(app).cursor_key == first
 
 
 async def test_palette_opens_the_inbox_and_acts_there(make_app: MakeApp, sim: SimServer) -> None:
@@ -562,7 +563,7 @@ async def test_palette_opens_the_inbox_and_acts_there(make_app: MakeApp, sim: Si
         await settle(pilot)  # the palette gathers its commands in a worker
         await pilot.press("enter")
         await settle(pilot)
-        target = table_of(app).row_ids[0]
+        target = table_of(app).row_keys[0]
         sim.requests.clear()
         await pilot.press("ctrl+p", *"approve")
         await settle(pilot)  # the palette gathers its commands in a worker

@@ -76,7 +76,7 @@ async def test_the_filter_cache_holds_only_pipelines_that_exist(
         assert set(store._haystacks) <= set(store.pipelines)
         assert all(store.pipelines[key] is cached for key, (cached, _) in store._haystacks.items())
 
-        doomed = table_of(app).row_ids[:3]
+        doomed = table_of(app).row_keys[:3]
         sim.world.delete_pipelines(doomed)
         await refresh(pilot)  # a complete list: they are gone, and so is their cached text
         assert not set(doomed) & set(store._haystacks)

@@ -9,13 +9,12 @@ and data; this base holds the selection, the marks, the greying and the hand-ove
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, Protocol, cast
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
-from textual.widgets import DataTable
 
 from opstui.api import Pipeline
 from opstui.api.rules import why_not
@@ -25,11 +24,19 @@ from opstui.tui.keymap import Bound
 from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
 from opstui.tui.store import LivePhase, LiveState, PipelinesChanged, PipelineStore
 from opstui.tui.widgets.status_bar import StatusBar
+from opstui.tui.widgets.vtable import RowState, VirtualTable
 
 if TYPE_CHECKING:
     from opstui.tui.app import OpstuiApp
 
-__all__ = ["CURSOR_BINDINGS", "CURSOR_KEYS", "TOP_BOTTOM_KEYS", "ActingScreen", "PipelineRows"]
+__all__ = [
+    "CURSOR_BINDINGS",
+    "CURSOR_KEYS",
+    "TOP_BOTTOM_KEYS",
+    "ActingScreen",
+    "StoreRows",
+    "representatives",
+]
 
 CURSOR_BINDINGS: list[BindingType] = [
     Binding("j", "cursor_down", "Down", id="cursor-down", show=False),
@@ -46,46 +53,37 @@ TOP_BOTTOM_KEYS = Bound(("cursor-top", "cursor-bottom"), joiner=" / ")
 """The help's keys for the first and the last row."""
 
 
-class PipelineRows(Protocol):
-    """What an acting screen needs of its table: rows keyed by pipeline id, a row cursor."""
+class StoreRows(Mapping[str, Pipeline]):
+    """The store's pipelines by id, read live: a table given this never holds an old copy (the
+    store replaces its mapping on each refresh)."""
 
-    @property
-    def cursor_id(self) -> str | None:
-        """The id of the pipeline under the cursor, if any."""
-        ...
+    def __init__(self, store: PipelineStore) -> None:
+        self._store = store
 
-    @property
-    def row_ids(self) -> list[str]:
-        """The pipeline ids shown, top to bottom."""
-        ...
+    def __getitem__(self, key: str) -> Pipeline:
+        return self._store.pipelines[key]
 
-    @property
-    def row_count(self) -> int:
-        """How many rows are shown."""
-        ...
+    def get(self, key: str, default: Pipeline | None = None) -> Pipeline | None:  # type: ignore[override]
+        return self._store.pipelines.get(key, default)
 
-    def move_cursor(
-        self,
-        *,
-        row: int | None = None,
-        column: int | None = None,
-        animate: bool = False,
-        scroll: bool = True,
-    ) -> None:
-        """Put the cursor on a row."""
-        ...
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._store.pipelines)
 
-    def action_cursor_down(self) -> None:
-        """Move the cursor down one row."""
-        ...
+    def __len__(self) -> int:
+        return len(self._store.pipelines)
 
-    def action_cursor_up(self) -> None:
-        """Move the cursor up one row."""
-        ...
 
-    def set_class(self, add: bool, *class_names: str, update: bool = True) -> object:
-        """Add or remove CSS classes."""
-        ...
+ONE_AT_A_TIME = frozenset({"update", "clone"})
+"""API actions that take one pipeline."""
+
+
+def representatives(items: Iterable[Pipeline]) -> list[Pipeline]:
+    """One pipeline per ``(status, active)``, first seen first: all :func:`why_not` reads of a
+    pipeline, so a selection of ten thousand is judged by a handful."""
+    seen: dict[tuple[object, bool], Pipeline] = {}
+    for item in items:
+        seen.setdefault((item.status, item.active), item)
+    return list(seen.values())
 
 
 class ActingScreen(ExplainingScreen):
@@ -109,6 +107,11 @@ class ActingScreen(ExplainingScreen):
         super().__init__()
         self.store = store
         self.marked: set[str] = set()
+        self._marks_version = 0
+        self._interest_pending = False
+        self._interest_said: tuple[tuple[str, ...], int] | None = None
+        self._judged: tuple[int, object] | None = None
+        """The marks and the store's pipelines the keys were last judged on."""
 
     @property
     def opstui(self) -> OpstuiApp:
@@ -116,7 +119,7 @@ class ActingScreen(ExplainingScreen):
         return cast("OpstuiApp", self.app)
 
     @property
-    def table(self) -> PipelineRows:
+    def table(self) -> VirtualTable[Pipeline]:
         """The table of pipelines (provided by the subclass)."""
         raise NotImplementedError
 
@@ -144,10 +147,12 @@ class ActingScreen(ExplainingScreen):
         return StatusBar(self.store, server=app.tenant, now=app.now, id="status-bar")
 
     def _follow(self) -> None:
-        """Subscribe to the store's changes, the live state and the app's finished actions."""
+        """Subscribe to the store's changes, the live state and the app's finished actions;
+        tell the store which rows are on screen when the table has scrolled."""
         self.store.changed.subscribe(self, self._on_pipelines_changed)
         self.store.live.subscribe(self, self._on_live)
         self.opstui.action_done.subscribe(self, self._on_action_done)
+        self.watch(self.table, "scroll_y", self._interest_soon, init=False)
 
     def on_unmount(self) -> None:
         # A signal's subscriber list holds the screen strongly (its callback closes over it)
@@ -155,6 +160,31 @@ class ActingScreen(ExplainingScreen):
         self.store.changed.unsubscribe(self)
         self.store.live.unsubscribe(self)
         self.opstui.action_done.unsubscribe(self)
+        self.store.set_interest(self, ())
+
+    def row_state(self, key: str) -> RowState:
+        """How the row of ``key`` is shown besides its cells (read by the table at paint time)."""
+        return RowState.MARKED if key in self.marked else RowState.NONE
+
+    # -- what the store should read first -------------------------------------------------
+
+    def _tell_interest(self) -> None:
+        """Tell the store the rows on screen and the marks (once per change of either)."""
+        self._interest_pending = False
+        if not self.is_attached:
+            return
+        visible = tuple(self.table.visible_keys)
+        said = (visible, self._marks_version)
+        if said != self._interest_said:
+            self._interest_said = said
+            self.store.set_interest(self, self.marked.union(visible))
+
+    def _interest_soon(self) -> None:
+        """The view scrolled or the cursor moved: tell the store once the screen has been
+        painted (a held key moves many rows a frame; the store hears once a frame at most)."""
+        if not self._interest_pending:
+            self._interest_pending = True
+            self.call_after_refresh(self._tell_interest)
 
     def _on_pipelines_changed(self, change: PipelinesChanged) -> None:
         """A refresh landed (provided by the subclass)."""
@@ -177,7 +207,7 @@ class ActingScreen(ExplainingScreen):
     def _on_action_done(self, done: Performed) -> None:
         # The marks of the targets that failed, or whose outcome is unknown, stay: to retry.
         if done.succeeded:
-            self.marked -= set(done.succeeded)
+            self._drop_marks(done.succeeded)
             self._show()
 
     def _show(self) -> None:
@@ -190,19 +220,58 @@ class ActingScreen(ExplainingScreen):
         """The marked pipelines (in the server's order), else the highlighted one."""
         pipelines = self.store.pipelines
         if self.marked:
-            return [pipeline for key, pipeline in pipelines.items() if key in self.marked]
-        cursor = self.table.cursor_id
+            marked = self.marked
+            return [pipeline for key, pipeline in pipelines.items() if key in marked]
+        cursor = self.table.cursor_key
         return [pipelines[cursor]] if cursor is not None and cursor in pipelines else []
 
     def _update_selection(self) -> None:
-        items = self.selected()
-        self.available = frozenset(
-            action for action in self.ACTIONS if self._why_not(action, items) is None
-        )
+        """Which action keys apply to the selection (the rule of :meth:`_why_not`).
 
-    @on(DataTable.RowHighlighted)
-    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self._update_selection()
+        Judged on one pipeline per kind (``why_not`` reads only status and active), and done
+        as soon as every key applies: ten thousand marked cost one pass at most, not one rule
+        check per action per pipeline; and nothing when neither the marks nor the data moved.
+        """
+        pipelines = self.store.pipelines
+        items: Iterable[Pipeline]
+        if self.marked:
+            # The marks are the selection: a new sort, filter or cursor changes nothing of it.
+            judged = self._judged
+            if judged is not None and judged[0] == self._marks_version and judged[1] is pipelines:
+                return
+            self._judged = (self._marks_version, pipelines)
+            marked = self.marked
+            count = len(marked) - len(marked.difference(pipelines.keys()))
+            items = (pipelines[key] for key in marked if key in pipelines)
+        else:
+            self._judged = None
+            items = self.selected()
+            count = len(items)
+        pending = [
+            action
+            for action in self.ACTIONS
+            if count and not (self.ACTIONS[action] in ONE_AT_A_TIME and count > 1)
+        ]
+        available: set[str] = set()
+        seen: set[tuple[object, bool]] = set()
+        for item in items:
+            if not pending:
+                break
+            kind = (item.status, item.active)
+            if kind in seen:
+                continue
+            seen.add(kind)
+            applies = {action for action in pending if why_not(self.ACTIONS[action], item) is None}
+            available |= applies
+            pending = [action for action in pending if action not in applies]
+        self.available = frozenset(available)
+
+    @on(VirtualTable.CursorMoved)
+    def _cursor_moved(self, event: VirtualTable.CursorMoved) -> None:
+        # With marks, the selection is the marks: the cursor changes nothing of it.
+        if not self.marked:
+            self._update_selection()
+        self._interest_soon()
 
     def refusal(self, action: str) -> str | None:
         """Every action key changes something: refused under a read-only profile."""
@@ -210,23 +279,36 @@ class ActingScreen(ExplainingScreen):
 
     def why_disabled(self, action: str) -> str | None:
         """Why the action key ``action`` does nothing now, in a sentence; None if it applies."""
-        return self.refusal(action) or self._why_not(action, self.selected())
+        refused = self.refusal(action)
+        if refused:
+            return refused
+        items = self.selected()
+        return self._why_not(action, representatives(items), len(items), items[:3])
 
-    def _why_not(self, action: str, items: Sequence[Pipeline]) -> str | None:
+    def _why_not(
+        self,
+        action: str,
+        kinds: Sequence[Pipeline],
+        count: int,
+        first: Sequence[Pipeline] = (),
+    ) -> str | None:
+        """Why ``action`` applies to none of ``count`` selected pipelines, judged on ``kinds``
+        (one of each kind); ``first`` are the first selected, named in the sentence."""
         api_action = self.ACTIONS[action]
         verb = action.capitalize()
-        if not items:
+        if not count:
             return self.nothing_selected()
-        if api_action in ("update", "clone") and len(items) > 1:
-            return f"{verb} works on one pipeline at a time: {len(items)} are marked (u unmarks)."
-        reasons = [(item, why_not(api_action, item)) for item in items]
-        if any(reason is None for _, reason in reasons):
+        if api_action in ONE_AT_A_TIME and count > 1:
+            return f"{verb} works on one pipeline at a time: {count} are marked (u unmarks)."
+        if any(why_not(api_action, item) is None for item in kinds):
             return None
-        if len(items) == 1:
-            return f"{safe_text(items[0].name or items[0].id, 60)} {reasons[0][1]}."
-        listed = "; ".join(f"{safe_text(item.name, 40)} {reason}" for item, reason in reasons[:3])
-        more = "…" if len(items) > 3 else ""
-        return f"{verb} applies to none of the {len(items)} marked: {listed}{more}."
+        named = first or kinds
+        reasons = [(item, why_not(api_action, item)) for item in named[:3]]
+        if count == 1:
+            return f"{safe_text(named[0].name or named[0].id, 60)} {reasons[0][1]}."
+        listed = "; ".join(f"{safe_text(item.name, 40)} {reason}" for item, reason in reasons)
+        more = "…" if count > 3 else ""
+        return f"{verb} applies to none of the {count} marked: {listed}{more}."
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.ACTIONS:
@@ -258,18 +340,28 @@ class ActingScreen(ExplainingScreen):
     def _set_marks(self, marked: set[str]) -> None:
         toggled = self.marked ^ marked
         self.marked = marked
+        self._marks_version += 1
         self._marks_changed(toggled)
         self._update_selection()
+        self._tell_interest()
+
+    def _drop_marks(self, ids: Iterable[str]) -> None:
+        """Unmark ``ids`` quietly (their rows left, or their action succeeded): no repaint."""
+        if self.marked:
+            before = len(self.marked)
+            self.marked.difference_update(ids)
+            if len(self.marked) != before:
+                self._marks_version += 1
 
     def action_toggle_mark(self) -> None:
         """Mark or unmark the highlighted pipeline."""
-        cursor = self.table.cursor_id
+        cursor = self.table.cursor_key
         if cursor is not None:
             self._set_marks(self.marked ^ {cursor})
 
     def action_mark_shown(self) -> None:
         """Mark every pipeline the table shows."""
-        self._set_marks(self.marked | set(self.table.row_ids))
+        self._set_marks(self.marked.union(self.table.row_keys))
 
     def action_clear_marks(self) -> None:
         """Unmark every pipeline."""
@@ -297,14 +389,14 @@ class ActingScreen(ExplainingScreen):
 
     # -- elsewhere ------------------------------------------------------------------------
 
-    @on(DataTable.RowSelected)
-    def _row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(VirtualTable.Selected)
+    def _row_selected(self, event: VirtualTable.Selected) -> None:
         event.stop()
         self.open_highlighted()
 
     def open_highlighted(self) -> None:
         """Open the details of the highlighted pipeline."""
-        cursor = self.table.cursor_id
+        cursor = self.table.cursor_key
         pipeline = self.store.pipelines.get(cursor) if cursor is not None else None
         if pipeline is None:
             self.explain("No pipeline is highlighted.")

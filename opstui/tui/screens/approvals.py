@@ -22,18 +22,25 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from opstui.api import Pipeline
 from opstui.tui.format import relative, safe_text
 from opstui.tui.keymap import Bound
-from opstui.tui.screens._acting import CURSOR_BINDINGS, CURSOR_KEYS, TOP_BOTTOM_KEYS, ActingScreen
+from opstui.tui.screens._acting import (
+    CURSOR_BINDINGS,
+    CURSOR_KEYS,
+    TOP_BOTTOM_KEYS,
+    ActingScreen,
+    StoreRows,
+)
 from opstui.tui.screens._keys import APP_HELP, LIVE_HELP, HelpSection
 from opstui.tui.screens.details import status_bar
 from opstui.tui.store import LivePhase, PipelinesChanged, PipelineStore
 from opstui.tui.widgets.approvals_table import ApprovalsTable, gates_in_order
 from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.gate_preview import GatePreview
+from opstui.tui.widgets.vtable import VirtualTable
 
 __all__ = ["INBOX_ACTIONS", "NOTHING_WAITS", "ApprovalsScreen", "InboxBar"]
 
@@ -144,7 +151,12 @@ class ApprovalsScreen(ActingScreen):
     def compose(self) -> ComposeResult:
         yield self._status_bar()
         with Vertical(id="table-area"):
-            yield ApprovalsTable(id="approvals")
+            yield ApprovalsTable(
+                rows=StoreRows(self.store),
+                row_state=self.row_state,
+                now=self.opstui.now,
+                id="approvals",
+            )
             yield Static(id="empty", markup=False)
         yield GatePreview(id="gate-preview")
         yield InboxBar(id="inbox-bar")
@@ -165,30 +177,36 @@ class ApprovalsScreen(ActingScreen):
     # -- data -----------------------------------------------------------------------------
 
     def _on_pipelines_changed(self, change: PipelinesChanged) -> None:
+        self.table.retime(self.opstui.now())  # what landed is shown against the time it landed
         self._show()
 
     def _show(self) -> None:
         """Bring the rows, the empty message, the counts and the selection up to date."""
         self.gates = gates_in_order(self.store.pipelines.values())
-        self.marked &= {pipeline.id for pipeline in self.gates}
-        self.table.show(self.gates, now=self.opstui.now(), marked=self.marked)
+        shown = [pipeline.id for pipeline in self.gates]
+        if self.marked:
+            kept = self.marked.intersection(shown)
+            if kept != self.marked:
+                self._drop_marks(self.marked - kept)
+        self.table.set_order(shown)
         self._refresh_empty()
         self._update_counts()
         self._update_selection()
+        self._tell_interest()
         self._preview()
 
-    @on(DataTable.RowHighlighted)
-    def _preview_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(VirtualTable.CursorMoved)
+    def _preview_highlighted(self, event: VirtualTable.CursorMoved) -> None:
         self._preview()
 
     def _preview(self) -> None:
         """Show the highlighted gate in full under the table."""
-        cursor = self.table.cursor_id
+        cursor = self.table.cursor_key
         self.query_one(GatePreview).show(self.store.pipelines.get(cursor) if cursor else None)
 
     def retime(self) -> None:
         """Age the waiting column to the app's clock."""
-        self.table.retime(self.gates, self.opstui.now())
+        self.table.retime(self.opstui.now())
 
     def _update_counts(self) -> None:
         count = len(self.gates) if self.store.loaded else None
@@ -223,8 +241,7 @@ class ApprovalsScreen(ActingScreen):
         return NOTHING_WAITS
 
     def _marks_changed(self, toggled: set[str]) -> None:
-        for pipeline_id in toggled:
-            self.table.restyle(pipeline_id, marked=pipeline_id in self.marked)
+        self.table.refresh_keys(toggled)
         self._update_counts()
 
     # -- keys -----------------------------------------------------------------------------

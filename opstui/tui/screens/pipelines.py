@@ -9,9 +9,7 @@ the footer (``check_action`` returns None) and, when pressed anyway, says why.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on
@@ -21,16 +19,33 @@ from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
-from opstui.api import Pipeline, PipelineStatus
+from opstui.api import Pipeline
 from opstui.tui.actions import Performed
-from opstui.tui.format import STATUS_ORDER, safe_text
+from opstui.tui.format import safe_text
 from opstui.tui.keymap import Bound
-from opstui.tui.screens._acting import CURSOR_BINDINGS, CURSOR_KEYS, TOP_BOTTOM_KEYS, ActingScreen
+from opstui.tui.screens._acting import (
+    CURSOR_BINDINGS,
+    CURSOR_KEYS,
+    TOP_BOTTOM_KEYS,
+    ActingScreen,
+    StoreRows,
+)
 from opstui.tui.screens._keys import APP_HELP, LIVE_HELP, HelpSection
 from opstui.tui.store import PipelinesChanged, PipelineStore
 from opstui.tui.widgets.filter_bar import FilterBar, FilterInput
 from opstui.tui.widgets.footer import KeysFooter
-from opstui.tui.widgets.pipeline_table import ARROWS, PipelineTable, SortKey
+from opstui.tui.widgets.pipeline_table import ARROWS, PipelineTable
+from opstui.tui.widgets.pipeline_view import (
+    NATURAL_DESCENDING,
+    QUICK_VIEWS,
+    SORT_KEYS,
+    SORT_NAMES,
+    PipelineView,
+    QuickView,
+    SortKey,
+    sort_pipelines,
+)
+from opstui.tui.widgets.vtable import RowState
 
 __all__ = [
     "ACTION_KEYS",
@@ -38,45 +53,8 @@ __all__ = [
     "SORT_KEYS",
     "PipelinesScreen",
     "QuickView",
+    "sort_pipelines",
 ]
-
-QuickView = Literal["all", "awaiting", "running", "failed"]
-
-
-@dataclass(frozen=True)
-class _View:
-    title: str
-    status: PipelineStatus | None
-    empty: str
-
-
-QUICK_VIEWS: dict[QuickView, _View] = {
-    "all": _View("All pipelines", None, "No pipelines on this server."),
-    "awaiting": _View(
-        "Awaiting approval", PipelineStatus.AWAITING_APPROVAL, "No pipeline is awaiting approval."
-    ),
-    "running": _View("Running", PipelineStatus.RUNNING, "No pipeline is running."),
-    "failed": _View("Failed", PipelineStatus.FAILED, "No pipeline has failed."),
-}
-"""The quick views by state, keys 1 to 4."""
-
-SORT_KEYS: tuple[SortKey, ...] = ("name", "state", "last", "run")
-"""The sorts ``o`` cycles through."""
-
-SORT_NAMES: dict[SortKey, str] = {
-    "name": "name",
-    "state": "state",
-    "last": "last run",
-    "run": "run number",
-}
-
-NATURAL_DESCENDING: dict[SortKey, bool] = {
-    "name": False,
-    "state": False,
-    "last": True,
-    "run": True,
-}
-"""Each sort's first direction: A to Z, most urgent first, newest first, highest first."""
 
 ACTION_KEYS: dict[str, str] = {
     "run": "run",
@@ -95,25 +73,6 @@ CHANGE_HIGHLIGHT_SECONDS = 2.0
 
 RETIME_SECONDS = 15.0
 """How often the relative times are brought up to date when nothing else changed."""
-
-_NEVER = float("-inf")
-
-
-def sort_pipelines(pipelines: Sequence[Pipeline], key: SortKey, descending: bool) -> list[Pipeline]:
-    """``pipelines`` in the order of ``key``; ties by name, then id, always A to Z."""
-    by_name = sorted(pipelines, key=lambda p: (p.name.casefold(), p.id))
-    primary: Callable[[Pipeline], Any]
-    if key == "name":
-        return list(reversed(by_name)) if descending else by_name
-    if key == "state":
-        primary = lambda p: STATUS_ORDER[p.status]  # noqa: E731
-    elif key == "last":
-        primary = lambda p: (  # noqa: E731
-            p.last_run_completed.timestamp() if p.last_run_completed else _NEVER
-        )
-    else:
-        primary = lambda p: p.run_count  # noqa: E731
-    return sorted(by_name, key=primary, reverse=descending)
 
 
 class PipelinesScreen(ActingScreen):
@@ -200,16 +159,24 @@ class PipelinesScreen(ActingScreen):
         self.filter_text = ""
         self.sort_key: SortKey = "name"
         self.sort_descending = False
+        self.view = PipelineView(store.haystack)
+        """The ids shown, in order (quick view, filter and sort, kept cheap at scale)."""
         self._changed: dict[str, float] = {}
         self._highlight_timer: Timer | None = None
         self._focus_when_shown: str | None = None
+        self._filter_pending = False
 
     # -- layout ---------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
         yield self._status_bar()
         with Vertical(id="table-area"):
-            yield PipelineTable(id="pipelines")
+            yield PipelineTable(
+                rows=StoreRows(self.store),
+                row_state=self.row_state,
+                now=self.opstui.now,
+                id="pipelines",
+            )
             yield Static(id="empty", markup=False)
         yield FilterBar(id="filter-bar")
         yield KeysFooter()
@@ -228,9 +195,18 @@ class PipelinesScreen(ActingScreen):
         self._follow()
         self.table.set_sort(self.sort_key, self.sort_descending)
         self.table.focus()
+        self._set_view()
+        self.view.sync(self.store.pipelines)
         self._show()
         # Relative times ("5m ago") age even when no data changes (paused, offline).
-        self.set_interval(RETIME_SECONDS, self._show)
+        self.set_interval(RETIME_SECONDS, self._retime)
+
+    def row_state(self, key: str) -> RowState:
+        """Marked, and just changed (highlighted for a moment), read at paint time."""
+        state = RowState.MARKED if key in self.marked else RowState.NONE
+        if key in self._changed:
+            state |= RowState.CHANGED
+        return state
 
     # -- data -----------------------------------------------------------------------------
 
@@ -241,9 +217,12 @@ class PipelinesScreen(ActingScreen):
                 self._changed[pipeline_id] = deadline
             self._arm_highlights()
         if change.removed:  # only for a pipeline known gone (a 404, a complete list, a delete)
-            self.marked -= change.removed
-        self._show()
-        if self._focus_when_shown and self.table.move_to(self._focus_when_shown):
+            self._drop_marks(change.removed)
+        touched = self.view.sync(change.pipelines)
+        self.table.retime(self.opstui.now())  # what landed is shown against the time it landed
+        self.table.apply(changed=touched, order=self.view.order)
+        self._after_view()
+        if self._focus_when_shown and self.table.move_cursor(key=self._focus_when_shown):
             self._focus_when_shown = None
 
     def _refresh_empty(self) -> None:
@@ -268,36 +247,40 @@ class PipelinesScreen(ActingScreen):
     def _end_highlights(self) -> None:
         self._highlight_timer = None
         now = time.monotonic()
-        ended = [key for key, deadline in self._changed.items() if deadline <= now + 0.05]
+        ended = {key for key, deadline in self._changed.items() if deadline <= now + 0.05}
         for pipeline_id in ended:
             del self._changed[pipeline_id]
-            self.table.restyle(pipeline_id, marked=pipeline_id in self.marked, changed=False)
+        self.table.refresh_keys(ended)
         self._arm_highlights()
+
+    def _retime(self) -> None:
+        self.table.retime(self.opstui.now())
 
     def view_pipelines(self) -> list[Pipeline]:
         """The pipelines the view shows: quick view, then filter, then sort."""
-        status = QUICK_VIEWS[self.quick].status
-        words = self.filter_text.casefold().split()
-        shown = [
-            pipeline
-            for pipeline in self.store.pipelines.values()
-            if (status is None or pipeline.status is status)
-            and all(word in self.store.haystack(pipeline) for word in words)
-        ]
-        return sort_pipelines(shown, self.sort_key, self.sort_descending)
+        pipelines = self.store.pipelines
+        return [pipelines[key] for key in self.view.order if key in pipelines]
+
+    def _set_view(self) -> bool:
+        """Give the view the quick view, filter and sort; True when its order may have moved."""
+        return self.view.set_view(
+            status=QUICK_VIEWS[self.quick].status,
+            words=self.filter_text.casefold().split(),
+            sort=self.sort_key,
+            descending=self.sort_descending,
+        )
 
     def _show(self) -> None:
         """Bring the table, the empty state, the summary and the selection up to date."""
-        shown = self.view_pipelines()
-        self.table.show(
-            shown,
-            now=self.opstui.now(),
-            marked=self.marked,
-            changed=self._changed.keys(),
-        )
-        self._show_empty(not shown)
-        self._update_summary(len(shown))
+        self._set_view()
+        self.table.set_order(self.view.order)
+        self._after_view()
+
+    def _after_view(self) -> None:
+        self._show_empty(not self.view.order)
+        self._update_summary()
         self._update_selection()
+        self._tell_interest()
 
     def _show_empty(self, empty: bool) -> None:
         message = self.query_one("#empty", Static)
@@ -315,7 +298,8 @@ class PipelinesScreen(ActingScreen):
             text = QUICK_VIEWS[self.quick].empty + " 1 shows all."
         message.update(text)
 
-    def _update_summary(self, count: int) -> None:
+    def _update_summary(self) -> None:
+        count = len(self.view)
         total = len(self.store.pipelines)
         view = QUICK_VIEWS[self.quick]
         left = Text()
@@ -325,8 +309,9 @@ class PipelinesScreen(ActingScreen):
             left.append(" · filter ")
             left.append(f'"{safe_text(self.filter_text, 40)}"', style="bold")
         if self.marked:
-            hidden = len(self.marked - set(self.table.row_ids))
-            left.append(f" · {len(self.marked)} marked", style="bold")
+            marked = self.marked
+            hidden = len(marked.difference(self.view.shown))
+            left.append(f" · {len(marked)} marked", style="bold")
             if hidden:
                 left.append(f" ({hidden} not shown)")
         arrow = ARROWS[1 if self.sort_descending else 0]
@@ -360,13 +345,8 @@ class PipelinesScreen(ActingScreen):
     # -- marks ----------------------------------------------------------------------------
 
     def _marks_changed(self, toggled: set[str]) -> None:
-        for pipeline_id in toggled:
-            self.table.restyle(
-                pipeline_id,
-                marked=pipeline_id in self.marked,
-                changed=pipeline_id in self._changed,
-            )
-        self._update_summary(self.table.row_count)
+        self.table.refresh_keys(toggled)
+        self._update_summary()
 
     # -- filter, views, sort --------------------------------------------------------------
 
@@ -377,13 +357,23 @@ class PipelinesScreen(ActingScreen):
     @on(Input.Changed, "FilterInput")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
-        if event.value != self.filter_text:
-            self.filter_text = event.value
+        # Keys typed while a filter is applied queue up: one pass takes the newest text, and
+        # no key is lost (the field holds every one).
+        if not self._filter_pending:
+            self._filter_pending = True
+            self.call_later(self._apply_filter)
+
+    def _apply_filter(self) -> None:
+        self._filter_pending = False
+        value = self.query_one(FilterInput).value
+        if value != self.filter_text:
+            self.filter_text = value
             self._show()
 
     @on(Input.Submitted, "FilterInput")
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self._apply_filter()
         self.filter_bar.close()
         self.table.focus()
 
@@ -393,7 +383,7 @@ class PipelinesScreen(ActingScreen):
         if editing:
             self.filter_bar.close()
             self.table.focus()
-        if self.filter_text:
+        if self.filter_text or self.query_one(FilterInput).value:
             self.filter_text = ""
             self.query_one(FilterInput).value = ""
             self._show()

@@ -2,42 +2,41 @@
 
 ``●  1h 44m  user-profile-nightly  Approve production deploy  #24  Approve release of …``
 
-Rows are keyed by pipeline id and updated in place: rows come and go by key, a cell is rewritten
-only when its text changed, and the cursor stays on its pipeline (or, when that one left, at the
-same place). The waiting column ages on its own (:meth:`ApprovalsTable.retime`). An inbox holds a
-handful of rows, so a change of order simply rebuilds them. Columns give way from the right when
-the table is narrow: owner first, then approvers. Everything a server sent goes through
-:func:`~opstui.tui.format.safe_text` into a ``rich.text.Text`` (never markup).
+A :class:`~opstui.tui.widgets.vtable.VirtualTable` of pipelines: rows keyed by pipeline id,
+turned into cells only when painted (the waiting column against the table's ``now``, brought up
+to date by ``retime()``), marks read at paint time; the cursor stays on its pipeline (or, when
+that one left, goes to its nearest neighbour). Columns give way from the right when the table is
+narrow, by the one layout rule of every table: owner first, then approvers; below the least
+widths, the message, the run number, the gate. Everything a server sent is cleaned by
+:func:`~opstui.api.text.safe_text` into plain segments or a ``rich.text.Text`` (never markup).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual import events
+from textual.geometry import Region
+from textual.strip import Strip
 
 from opstui.api import Pipeline, PipelineStatus, Step
-from opstui.tui.format import duration, safe_text
-from opstui.tui.widgets.keyed_table import KeyedTable
+from opstui.tui.format import duration
 from opstui.tui.widgets.pipeline_table import MARK
+from opstui.tui.widgets.vtable import Cell, Column, RowState, VirtualTable
 
 __all__ = [
     "INBOX_COLUMNS",
     "LONG_WAIT",
     "ApprovalsTable",
     "GateRow",
-    "InboxColumn",
     "gate_approvers",
     "gate_message",
     "gate_row",
     "gates_in_order",
-    "inbox_layout",
     "waited_text",
 ]
 
@@ -95,7 +94,7 @@ def _wait(pipeline: Pipeline, now: datetime) -> tuple[str, bool]:
 
 @dataclass(frozen=True)
 class GateRow:
-    """What one row shows, as plain values, cheap to compare with what is on screen."""
+    """What one row shows, as plain values."""
 
     waited: str
     long: bool
@@ -106,18 +105,9 @@ class GateRow:
     message: str
     approvers: str
     owner: str
-    marked: bool = False
-
-    def value(self, key: str) -> object:
-        """The value of column ``key`` (the waiting column's includes its being long)."""
-        if key == "mark":
-            return self.marked
-        if key == "waited":
-            return (self.waited, self.long)
-        return getattr(self, key)
 
 
-def gate_row(pipeline: Pipeline, now: datetime, *, marked: bool = False) -> GateRow:
+def gate_row(pipeline: Pipeline, now: datetime) -> GateRow:
     """The row of one pipeline awaiting approval."""
     gate = pipeline.gate
     waited, long = _wait(pipeline, now)
@@ -130,98 +120,33 @@ def gate_row(pipeline: Pipeline, now: datetime, *, marked: bool = False) -> Gate
         message=gate_message(gate),
         approvers=gate_approvers(gate),
         owner=pipeline.owner_name or pipeline.owner,
-        marked=marked,
     )
 
 
-@dataclass(frozen=True)
-class InboxColumn:
-    """One column of the inbox: its key, header and widths."""
-
-    key: str
-    label: str
-    least: int
-    """Narrower than this, the column is dropped."""
-    comfort: int = 0
-    """The width it reads well at (0: its least width)."""
-    weight: int = 0
-    """Its share of the width left once every column has its comfort."""
-    most: int = 0
-    """The most it grows to by weight (0: no limit)."""
-    gives_way: int = 0
-    """0: kept while it fits at all. 1 and up: an extra, dropped (1 first) unless every column
-    shown has its comfortable width."""
-    justify: Literal["left", "right"] = "left"
-
-    @property
-    def comfortable(self) -> int:
-        """Its comfortable width."""
-        return max(self.least, self.comfort)
-
-
-INBOX_COLUMNS: tuple[InboxColumn, ...] = (
-    InboxColumn("mark", "", 1),
-    InboxColumn("waited", "Waiting", 7),
-    InboxColumn("name", "Pipeline", 16, comfort=22, weight=3, most=40),
-    InboxColumn("gate", "Gate", 12, comfort=16, weight=2, most=32),
-    InboxColumn("run", "Run", 4, justify="right"),
-    InboxColumn("message", "Message", 12, comfort=16, weight=5),
-    InboxColumn("approvers", "Approvers", 14, weight=2, gives_way=2, most=48),
-    InboxColumn("owner", "Owner", 10, weight=1, gives_way=1, most=20),
+INBOX_COLUMNS: tuple[Column, ...] = (
+    Column("mark", "", 1),
+    Column("waited", "Waiting", 7),
+    Column("name", "Pipeline", 16, comfort=22, weight=3, most=40),
+    Column("gate", "Gate", 12, comfort=16, weight=2, most=32, gives_way=5),
+    Column("run", "Run", 4, justify="right", gives_way=4),
+    Column("message", "Message", 12, comfort=16, weight=5, gives_way=3),
+    Column("approvers", "Approvers", 14, weight=2, most=48, gives_way=2, extra=True),
+    Column("owner", "Owner", 10, weight=1, most=20, gives_way=1, extra=True),
 )
 """Every column, in order. Mark, waiting and pipeline are always shown; under them, the message
 goes first, then the run number and the gate."""
 
-_LAST_RESORT = ("message", "run", "gate")
-"""The order in which columns that are not extras go when even their least widths do not fit."""
 
+class ApprovalsTable(VirtualTable[Pipeline]):
+    """The inbox: one row per pipeline awaiting approval, keyed by its id, a row cursor.
 
-def inbox_layout(width: int, padding: int = 1) -> list[tuple[InboxColumn, int]]:
-    """The columns that fit in ``width`` cells, with their widths.
-
-    Extras (owner, then approvers) give way unless every column can have its comfortable width;
-    then, if even the least widths do not fit, the message, the run number and the gate go. What
-    is left of the width goes to the columns up to their comfort, then by weight (up to their
-    most, if they have one).
+    Args:
+        rows: The pipelines by id (read at paint time, never copied).
+        row_state: ``id -> RowState`` (marked), read at paint time.
+        now: The clock the waiting column is shown against (``retime()`` reads it).
     """
-    shown = list(INBOX_COLUMNS)
-    pad = 2 * padding
 
-    def total(columns: Sequence[InboxColumn], comfortable: bool) -> int:
-        return sum((c.comfortable if comfortable else c.least) + pad for c in columns)
-
-    for optional in sorted((c for c in shown if c.gives_way), key=lambda c: c.gives_way):
-        if total(shown, comfortable=True) > width:
-            shown.remove(optional)
-    for key in _LAST_RESORT:
-        if total(shown, comfortable=False) > width:
-            shown = [c for c in shown if c.key != key]
-    widths = {c.key: c.least for c in shown}
-    left = max(0, width - total(shown, comfortable=False))
-    for column in shown:
-        grow = min(left, column.comfortable - column.least)
-        widths[column.key] += grow
-        left -= grow
-    while left > 0:
-        room = {c.key: c.most - widths[c.key] if c.most else left for c in shown if c.weight}
-        growing = [c for c in shown if room.get(c.key, 0) > 0]
-        if not growing:
-            break
-        share = max(1, left // sum(c.weight for c in growing))
-        for column in sorted(growing, key=lambda c: -c.weight):
-            extra = min(left, share * column.weight, room[column.key])
-            widths[column.key] += extra
-            left -= extra
-    return [(column, widths[column.key]) for column in shown]
-
-
-class ApprovalsTable(KeyedTable[GateRow, InboxColumn]):
-    """The inbox: one row per pipeline awaiting approval, keyed by its id, a row cursor."""
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "approvals-table--long",
-        "approvals-table--marked",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"approvals-table--long"}
 
     DEFAULT_CSS = """
     ApprovalsTable {
@@ -231,139 +156,47 @@ class ApprovalsTable(KeyedTable[GateRow, InboxColumn]):
             color: $text-warning;
             text-style: bold;
         }
-        & > .approvals-table--marked {
-            text-style: bold;
-        }
     }
     """
 
-    # -- what is on screen ----------------------------------------------------------------
-
-    def shown_row(self, pipeline_id: str) -> GateRow | None:
-        """What the row of ``pipeline_id`` shows, if it is shown."""
-        return self._rows.get(pipeline_id)
-
-    # -- columns --------------------------------------------------------------------------
-
-    def on_mount(self) -> None:
-        self._relayout()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self._relayout()
-
-    def _relayout(self) -> None:
-        width = self.scrollable_content_region.width
-        layout = inbox_layout(width if width > 0 else 80, self.cell_padding)
-        if layout != self._layout:
-            self._layout = layout
-            self._rebuild(self.cursor_id, self.cursor_row)
-
-    # -- rows -----------------------------------------------------------------------------
-
-    def show(
+    def __init__(
         self,
-        pipelines: Sequence[Pipeline],
         *,
-        now: datetime,
-        marked: AbstractSet[str] = frozenset(),
+        rows: Mapping[str, Pipeline] | None = None,
+        row_state: Callable[[str], RowState] | None = None,
+        now: Callable[[], datetime] | None = None,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
-        """Show ``pipelines`` (already in order), changing only what differs from the screen."""
-        cursor_id, cursor_index = self.cursor_id, self.cursor_row
-        wanted = {p.id: gate_row(p, now, marked=p.id in marked) for p in pipelines}
-        order = list(wanted)
-        kept = [pipeline_id for pipeline_id in self._order if pipeline_id in wanted]
-        if kept != order[: len(kept)]:
-            # Rows would move: rebuild them all (an inbox holds a handful).
-            self._rows = wanted
-            self._order = order
-            self._rebuild(cursor_id, cursor_index)
-            return
-        for pipeline_id in self._order:
-            if pipeline_id not in wanted:
-                self.remove_row(pipeline_id)
-                del self._rows[pipeline_id]
-        self._order = kept
-        for pipeline_id, row in wanted.items():
-            self._put(pipeline_id, row)
-        self._keep_cursor(cursor_id, cursor_index)
+        super().__init__(
+            INBOX_COLUMNS,
+            self._cells_of,
+            rows=rows,
+            row_state=row_state,
+            now=now,
+            id=id,
+            classes=classes,
+        )
+        self._long = Style.null()
 
-    def retime(self, pipelines: Iterable[Pipeline], now: datetime) -> None:
-        """Bring the waiting column up to date (nothing else changes as time passes)."""
-        for pipeline in pipelines:
-            old = self._rows.get(pipeline.id)
-            if old is None:
-                continue
-            waited, long = _wait(pipeline, now)
-            if (waited, long) != (old.waited, old.long):
-                self._put(pipeline.id, replace(old, waited=waited, long=long))
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Take the style of a long wait once a paint (it is part of the cells)."""
+        long = self.get_component_rich_style("approvals-table--long", partial=True)
+        if long != self._long:
+            self._long = long
+            self.apply(changed=self.row_keys)  # the cached lines carry the old style
+        return super().render_lines(crop)
 
-    def restyle(self, pipeline_id: str, *, marked: bool) -> None:
-        """Mark or unmark one row."""
-        old = self._rows.get(pipeline_id)
-        if old is not None and old.marked != marked:
-            self._put(pipeline_id, replace(old, marked=marked))
-
-    def _put(self, pipeline_id: str, row: GateRow) -> None:
-        """Add the row of ``pipeline_id`` at the bottom, or rewrite the cells that changed."""
-        old = self._rows.get(pipeline_id)
-        styles = self._styles()
-        if old is None or pipeline_id not in self._order:
-            self.add_row(*self._cells(row, styles), key=pipeline_id)
-            self._order.append(pipeline_id)
-        elif old != row:
-            restyle = old.marked != row.marked
-            for column, _ in self._layout:
-                key = column.key
-                if restyle or old.value(key) != row.value(key):
-                    self.update_cell(pipeline_id, key, self._cell(column, row, styles))
-        self._rows[pipeline_id] = row
-
-    def _rebuild(self, cursor_id: str | None, cursor_index: int) -> None:
-        """Every column and row again, in order; the cursor kept on its pipeline."""
-        self.clear(columns=True)
-        for column, width in self._layout:
-            self.add_column(Text(column.label, justify=column.justify), width=width, key=column.key)
-        styles = self._styles()
-        for pipeline_id in self._order:
-            self.add_row(*self._cells(self._rows[pipeline_id], styles), key=pipeline_id)
-        self._keep_cursor(cursor_id, cursor_index)
-
-    def _keep_cursor(self, cursor_id: str | None, cursor_index: int) -> None:
-        if not self._order:
-            return
-        if cursor_id is not None and cursor_id in self._rows:
-            target = self._order.index(cursor_id)
-        else:
-            target = min(max(cursor_index, 0), len(self._order) - 1)
-        if target != self.cursor_row:
-            self.move_cursor(row=target)
-
-    # -- cells ----------------------------------------------------------------------------
-
-    def _styles(self) -> dict[str, Style]:
-        return {
-            name: self.get_component_rich_style(f"approvals-table--{name}", partial=True)
-            for name in ("long", "marked")
-        }
-
-    def _cells(self, row: GateRow, styles: dict[str, Style]) -> list[Text]:
-        return [self._cell(column, row, styles) for column, _ in self._layout]
-
-    @staticmethod
-    def _cell(column: InboxColumn, row: GateRow, styles: dict[str, Style]) -> Text:
-        """The styled text of one cell."""
-        key = column.key
-        if key == "mark":
-            text = Text(MARK if row.marked else " ")
-        elif key == "run":
-            text = Text(f"#{row.run}" if row.run else "")
-        elif key == "waited":
-            text = Text(row.waited, style=styles["long"] if row.long else "")
-        else:
-            text = Text(safe_text(row.value(key), 300))
-        text.no_wrap = True
-        text.overflow = "ellipsis"
-        text.justify = column.justify
-        if row.marked:
-            text.stylize(styles["marked"])
-        return text
+    def _cells_of(self, pipeline: Pipeline, state: RowState, now: datetime) -> list[Cell]:
+        """The cells of one gate's row, in :data:`INBOX_COLUMNS` order."""
+        row = gate_row(pipeline, now)
+        return [
+            MARK if state & RowState.MARKED else " ",
+            Text(row.waited, style=self._long) if row.long else row.waited,
+            row.name,
+            row.gate,
+            f"#{row.run}" if row.run else "",
+            row.message,
+            row.approvers,
+            row.owner,
+        ]

@@ -56,8 +56,11 @@ class LinePainter:
             length=sum(cells + 2 * padding for _, cells in layout),
         )
 
-    def paint(self, cells: Sequence[Cell], style: Style, console: Console) -> Strip:
-        """One line: the shown columns' cells, fitted, over ``style`` (the cells' own on top)."""
+    def paint(
+        self, cells: Sequence[Cell], style: Style, console: Console, over: Style | None = None
+    ) -> Strip:
+        """One line: the shown columns' cells, fitted, over ``style`` (the cells' own on top),
+        and under ``over`` (the cursor's: on its row, the cursor's colours win over a cell's)."""
         if len(cells) != self.columns:
             raise ValueError(f"a row has {len(cells)} cells for {self.columns} columns")
         pad = " " * self.padding
@@ -80,5 +83,7 @@ class LinePainter:
             add(Segment(pad, style))
         if self.length < self.width:
             add(Segment(" " * (self.width - self.length), style))
+        if over:
+            segments = list(Segment.apply_style(segments, post_style=over))
         strip = Strip(segments, max(self.length, self.width))
         return strip.crop(0, self.width) if self.length > self.width else strip

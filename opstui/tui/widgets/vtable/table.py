@@ -117,10 +117,21 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
             color: $block-cursor-blurred-foreground;
             text-style: $block-cursor-blurred-text-style;
         }
-        &:focus > .virtual-table--cursor {
-            background: $block-cursor-background;
-            color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
+        /* Focused, the table is tinted as Textual's DataTable is: the same look. */
+        &:focus {
+            background-tint: $foreground 5%;
+            & > .virtual-table--header {
+                background-tint: $foreground 5%;
+            }
+            & > .virtual-table--cursor {
+                background: $block-cursor-background;
+                color: $block-cursor-foreground;
+                text-style: $block-cursor-text-style;
+            }
+        }
+        &:ansi > .virtual-table--header {
+            background: ansi_bright_blue;
+            color: ansi_default;
         }
         & > .virtual-table--mark {
             text-style: bold;
@@ -249,6 +260,20 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     def row_count(self) -> int:
         """How many rows are shown."""
         return len(self._keys.keys)
+
+    @property
+    def visible_keys(self) -> Sequence[str]:
+        """The keys of the rows on screen now, top to bottom."""
+        top = self.scroll_offset.y
+        return self._keys.keys[top : top + max(0, self._body_height())]
+
+    def cells(self, key: str) -> Sequence[Cell] | None:
+        """What the row of ``key`` shows now, one cell per column (None if there is no row)."""
+        row = self._rows.get(key)
+        if row is None:
+            return None
+        state = self._row_state(key) if self._row_state is not None else RowState.NONE
+        return self._renderer(row, state, self._now)
 
     @property
     def now(self) -> datetime:
@@ -476,19 +501,18 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         if cached is not None and cached[0] is row:
             return cached[1]
         cells = self._renderer(row, state, self._now)
-        strip = self._painter.paint(cells, self._row_style(state, cursor), self.app.console)
+        over = self._styles.cursor if cursor else None
+        strip = self._painter.paint(cells, self._row_style(state), self.app.console, over)
         self._strips.set(cache_key, (row, strip))
         return strip
 
-    def _row_style(self, state: RowState, cursor: bool) -> Style:
+    def _row_style(self, state: RowState) -> Style:
         styles = self._styles
         style = styles.base
         if state & RowState.MARKED:
             style += styles.mark
         if state & RowState.CHANGED:
             style += styles.changed
-        if cursor:
-            style += styles.cursor
         return style
 
     # -- order, cursor and scroll ---------------------------------------------------------

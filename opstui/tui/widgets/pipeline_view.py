@@ -1,0 +1,292 @@
+"""PipelineView: which pipelines a view shows (quick view, filter) and in what order (sort).
+
+No Textual here. What a view needs of each pipeline (its sort keys, the text a filter searches)
+is worked out once per pipeline object and kept while the store keeps that object (the store
+hands back the same object when a pipeline did not change), so at ten thousand pipelines:
+
+- a filter keystroke or a quick view is one pass over the pipelines, already in sorted order
+  (no sort, nothing derived again);
+- a sort is one ``sorted`` over keys worked out before;
+- a refresh takes out and puts back only the pipelines whose object changed (``bisect``), then
+  one pass to filter.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Literal
+
+from opstui.api import Pipeline, PipelineStatus
+from opstui.tui.format import STATUS_ORDER
+
+__all__ = [
+    "NATURAL_DESCENDING",
+    "QUICK_VIEWS",
+    "SORT_KEYS",
+    "SORT_NAMES",
+    "PipelineView",
+    "QuickView",
+    "QuickViewSpec",
+    "SortKey",
+    "sort_key",
+    "sort_pipelines",
+]
+
+SortKey = Literal["name", "state", "last", "run"]
+
+QuickView = Literal["all", "awaiting", "running", "failed"]
+
+
+@dataclass(frozen=True)
+class QuickViewSpec:
+    """One quick view: its title, the state it shows (None: all) and what it says empty."""
+
+    title: str
+    status: PipelineStatus | None
+    empty: str
+
+
+QUICK_VIEWS: dict[QuickView, QuickViewSpec] = {
+    "all": QuickViewSpec("All pipelines", None, "No pipelines on this server."),
+    "awaiting": QuickViewSpec(
+        "Awaiting approval", PipelineStatus.AWAITING_APPROVAL, "No pipeline is awaiting approval."
+    ),
+    "running": QuickViewSpec("Running", PipelineStatus.RUNNING, "No pipeline is running."),
+    "failed": QuickViewSpec("Failed", PipelineStatus.FAILED, "No pipeline has failed."),
+}
+"""The quick views by state, keys 1 to 4."""
+
+SORT_KEYS: tuple[SortKey, ...] = ("name", "state", "last", "run")
+"""The sorts ``o`` cycles through."""
+
+SORT_NAMES: dict[SortKey, str] = {
+    "name": "name",
+    "state": "state",
+    "last": "last run",
+    "run": "run number",
+}
+
+NATURAL_DESCENDING: dict[SortKey, bool] = {
+    "name": False,
+    "state": False,
+    "last": True,
+    "run": True,
+}
+"""Each sort's first direction: A to Z, most urgent first, newest first, highest first."""
+
+
+_NEVER = float("-inf")
+
+REBUILD_SHARE = 8
+"""A refresh that changed more than one pipeline in this many sorts them all again (cheaper
+than that many single insertions)."""
+
+OrderKey = tuple[object, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """What a view needs of one pipeline, worked out once per pipeline object."""
+
+    pipeline: Pipeline
+    key: str
+    """The pipeline's id."""
+    name: tuple[str, str]
+    """``(casefolded name, id)``: the order of a sort by name, and every sort's tie-break."""
+    haystack: str
+    """The lower-cased text a filter searches."""
+    status: PipelineStatus
+    urgency: int
+    last: float
+    """When the last run finished (a timestamp), or minus infinity for never."""
+    run: int
+
+
+def _entry(pipeline: Pipeline, haystack: str) -> _Entry:
+    status = pipeline.status
+    last = pipeline.last_run_completed
+    return _Entry(
+        pipeline=pipeline,
+        key=pipeline.id,
+        name=(pipeline.name.casefold(), pipeline.id),
+        haystack=haystack,
+        status=status,
+        urgency=STATUS_ORDER[status],
+        last=last.timestamp() if last is not None else _NEVER,
+        run=pipeline.run_count,
+    )
+
+
+_PRIMARY: dict[SortKey, Callable[[_Entry], float]] = {
+    "state": attrgetter("urgency"),
+    "last": attrgetter("last"),
+    "run": attrgetter("run"),
+}
+_BY_NAME = attrgetter("name")
+_KEY = attrgetter("key")
+
+
+def sort_key(entry: _Entry, key: SortKey, descending: bool) -> OrderKey:
+    """The ascending key of ``entry`` in the sort ``key``; ties by name then id, always A to Z.
+
+    A sort by name descending is the ascending order read backwards (names cannot be negated),
+    so its key is the ascending one.
+    """
+    if key == "name":
+        return entry.name
+    sign = -1 if descending else 1
+    if key == "state":
+        return (sign * entry.urgency, *entry.name)
+    if key == "last":
+        return (sign * entry.last, *entry.name)
+    return (sign * entry.run, *entry.name)
+
+
+def sort_pipelines(pipelines: Iterable[Pipeline], key: SortKey, descending: bool) -> list[Pipeline]:
+    """``pipelines`` in the order of ``key`` (the order a view shows them in)."""
+    ordered = sorted(pipelines, key=lambda p: sort_key(_entry(p, ""), key, descending))
+    if key == "name" and descending:
+        ordered.reverse()
+    return ordered
+
+
+class PipelineView:
+    """The ids one view shows, in order, over a store's pipelines.
+
+    Args:
+        haystack: ``pipeline -> text`` a filter searches (the store's, cached by object).
+    """
+
+    def __init__(self, haystack: Callable[[Pipeline], str]) -> None:
+        self._haystack = haystack
+        self._entries: dict[str, _Entry] = {}
+        self.status: PipelineStatus | None = None
+        """The quick view's state (None: every state)."""
+        self.words: tuple[str, ...] = ()
+        """The filter's words, casefolded: a pipeline shows when its text holds every one."""
+        self.sort: SortKey = "name"
+        self.descending = False
+        self._sorted: list[str] = []
+        """Every id, ascending by the current sort's key."""
+        self._order: list[str] = []
+        self._shown: frozenset[str] | None = None
+
+    # -- what is shown --------------------------------------------------------------------
+
+    @property
+    def order(self) -> list[str]:
+        """The ids shown, top to bottom (a new list after each change: do not change it)."""
+        return self._order
+
+    @property
+    def shown(self) -> frozenset[str]:
+        """The ids shown, as a set (made once per change of the view)."""
+        if self._shown is None:
+            self._shown = frozenset(self._order)
+        return self._shown
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    # -- the pipelines --------------------------------------------------------------------
+
+    def sync(self, pipelines: Mapping[str, Pipeline]) -> set[str]:
+        """Take the store's pipelines now; returns the ids added, changed (another object) or
+        removed, and brings the order up to date.
+
+        Cost: one identity check per pipeline, plus the work of the ids returned.
+        """
+        entries = self._entries
+        touched: set[str] = set()
+        fresh: dict[str, _Entry] = {}
+        for key, pipeline in pipelines.items():
+            entry = entries.get(key)
+            if entry is None or entry.pipeline is not pipeline:
+                entry = _entry(pipeline, self._haystack(pipeline))
+                touched.add(key)
+            fresh[key] = entry
+        if len(fresh) != len(entries) or touched:
+            touched.update(key for key in entries if key not in fresh)
+        self._entries = fresh
+        if touched:
+            self._resort(touched)
+            self._refilter()
+        return touched
+
+    # -- the view's parameters ------------------------------------------------------------
+
+    def set_view(
+        self,
+        *,
+        status: PipelineStatus | None = None,
+        words: Iterable[str] = (),
+        sort: SortKey = "name",
+        descending: bool = False,
+    ) -> bool:
+        """Show another quick view, filter or sort; True when the order may have changed."""
+        words = tuple(words)
+        resort = (sort, descending) != (self.sort, self.descending)
+        refilter = resort or (status, words) != (self.status, self.words)
+        self.status, self.words, self.sort, self.descending = status, words, sort, descending
+        if resort:
+            self._resort(None)
+        if refilter:
+            self._refilter()
+        return refilter
+
+    # -- the work -------------------------------------------------------------------------
+
+    def _resort(self, touched: set[str] | None) -> None:
+        """Bring :attr:`_sorted` up to date: every id (``touched`` None), or only ``touched``.
+
+        A full sort makes no key of its own (the entries hold them: fewer objects for the
+        garbage collector to walk at ten thousand): by name, then, stably, by the sort's own
+        value. Only a few ids re-placed by ``bisect`` get a key each, for a moment.
+        """
+        entries = self._entries
+        sort, descending = self.sort, self.descending
+        if touched is None or len(touched) * REBUILD_SHARE > len(entries):
+            ordered = sorted(entries.values(), key=_BY_NAME)
+            if sort != "name":
+                ordered.sort(key=_PRIMARY[sort], reverse=descending)
+            self._sorted = list(map(_KEY, ordered))
+            return
+
+        def key_of(key: str) -> OrderKey:
+            return sort_key(entries[key], sort, descending)
+
+        kept = [key for key in self._sorted if key not in touched]
+        for key in touched:
+            if key in entries:
+                bisect.insort(kept, key, key=key_of)
+        self._sorted = kept
+
+    def _refilter(self) -> None:
+        entries, status, words = self._entries, self.status, self.words
+        ordered = self._sorted
+        if status is None and not words:
+            shown = list(ordered)
+        elif not words:
+            shown = [key for key in ordered if entries[key].status is status]
+        elif len(words) == 1:
+            word = words[0]
+            shown = [
+                key
+                for key in ordered
+                if word in (entry := entries[key]).haystack
+                and (status is None or entry.status is status)
+            ]
+        else:
+            shown = [
+                key
+                for key in ordered
+                if (status is None or entries[key].status is status)
+                and all(word in entries[key].haystack for word in words)
+            ]
+        if self.sort == "name" and self.descending:
+            shown.reverse()
+        self._order = shown
+        self._shown = None

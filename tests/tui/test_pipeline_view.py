@@ -1,0 +1,135 @@
+"""PipelineView: a view's order worked out once, kept by pipeline object, changed by what changed.
+
+Pipelines are the seeded simulator's documents read by the client's own model; every order the
+view keeps is compared with the one a plain sort of the filtered pipelines gives.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from opstui.api import Pipeline, PipelineStatus
+from opstui.sim.clock import ManualClock
+from opstui.sim.world import World
+from opstui.tui.widgets.pipeline_view import PipelineView, SortKey, sort_pipelines
+
+SORTS: list[tuple[SortKey, bool]] = [
+    (key, descending) for key in ("name", "state", "last", "run") for descending in (False, True)
+]
+
+
+def haystack(pipeline: Pipeline) -> str:
+    return " ".join((pipeline.name, pipeline.id, pipeline.owner_name, pipeline.tag_text)).casefold()
+
+
+def documents(count: int = 300) -> list[dict[str, Any]]:
+    world = World(seed=7, pipelines=count, tasks=0, clock=ManualClock())
+    return world.list_pipelines(page_size=count).items
+
+
+def by_id(docs: list[dict[str, Any]]) -> dict[str, Pipeline]:
+    return {doc["_id"]: Pipeline.model_validate(doc) for doc in docs}
+
+
+def expected(
+    pipelines: dict[str, Pipeline],
+    sort: SortKey,
+    descending: bool,
+    status: PipelineStatus | None = None,
+    words: tuple[str, ...] = (),
+) -> list[str]:
+    shown = [
+        p
+        for p in pipelines.values()
+        if (status is None or p.status is status) and all(w in haystack(p) for w in words)
+    ]
+    return [p.id for p in sort_pipelines(shown, sort, descending)]
+
+
+@pytest.mark.parametrize(("sort", "descending"), SORTS)
+def test_every_sort_filter_and_quick_view_matches_a_plain_sort(
+    sort: SortKey, descending: bool
+) -> None:
+    pipelines = by_id(documents())
+    view = PipelineView(haystack)
+    view.sync(pipelines)
+    for status, words in (
+        (None, ()),
+        (PipelineStatus.AWAITING_APPROVAL, ()),
+        (None, ("deploy",)),
+        (PipelineStatus.FAILED, ("e", "a")),
+        (None, ("no-such-pipeline",)),
+    ):
+        view.set_view(status=status, words=words, sort=sort, descending=descending)
+        assert view.order == expected(pipelines, sort, descending, status, words)
+        assert view.shown == frozenset(view.order)
+
+
+def test_sorts_break_ties_by_name_then_id() -> None:
+    pipelines = by_id(documents())
+    view = PipelineView(haystack)
+    view.sync(pipelines)
+    view.set_view(sort="state")
+    urgency = [list(PipelineStatus).index(pipelines[key].status) for key in view.order]
+    assert len(set(urgency)) > 1
+    same = [key for key in view.order if pipelines[key].status is PipelineStatus.SUCCESS]
+    names = [(pipelines[key].name.casefold(), key) for key in same]
+    assert names == sorted(names)
+
+
+@pytest.mark.parametrize(("sort", "descending"), [("name", True), ("state", False), ("run", True)])
+def test_a_refresh_moves_only_what_changed_and_lands_where_a_full_sort_would(
+    sort: SortKey, descending: bool
+) -> None:
+    docs = documents()
+    pipelines = by_id(docs)
+    view = PipelineView(haystack)
+    view.set_view(sort=sort, descending=descending, words=("e",))
+    assert view.sync(pipelines)  # everything is new
+    before = view.order
+
+    fresh = dict(pipelines)
+    changed = [docs[3], docs[40], docs[41], docs[200]]
+    for index, doc in enumerate(changed):
+        doc = copy.deepcopy(doc)
+        doc["name"] = f"{'zz' if index % 2 else 'aa'}-renamed-{index}"
+        doc["workflow"]["run_count"] = 10_000 + index
+        fresh[doc["_id"]] = Pipeline.model_validate(doc)
+    gone = docs[7]["_id"]
+    del fresh[gone]
+    new_doc = copy.deepcopy(docs[9])
+    new_doc["_id"] = "f" * 24
+    new_doc["name"] = "brand-new-pipeline"
+    fresh[new_doc["_id"]] = Pipeline.model_validate(new_doc)
+
+    touched = view.sync(fresh)
+    assert touched == {doc["_id"] for doc in changed} | {gone, new_doc["_id"]}
+    assert view.order == expected(fresh, sort, descending, words=("e",))
+    assert view.order is not before, "a new order is a new list (the table keeps it by reference)"
+
+    unchanged = view.order
+    assert view.sync(dict(fresh)) == set(), "the same objects: nothing to do"
+    assert view.order is unchanged
+
+
+def test_many_changes_sort_everything_again_with_the_same_result() -> None:
+    docs = documents()
+    pipelines = by_id(docs)
+    view = PipelineView(haystack)
+    view.set_view(sort="last", descending=True)
+    view.sync(pipelines)
+    fresh = by_id(docs)  # every object new: past the share where one sort beats insertions
+    assert view.sync(fresh) == set(fresh)
+    assert view.order == expected(fresh, "last", True)
+
+
+def test_a_new_view_reports_whether_the_order_may_have_moved() -> None:
+    view = PipelineView(haystack)
+    view.sync(by_id(documents(40)))
+    assert view.set_view(sort="name") is False
+    assert view.set_view(sort="name", words=("x",)) is True
+    assert view.set_view(sort="name", words=("x",)) is False
+    assert view.set_view(sort="run", words=("x",)) is True
