@@ -81,7 +81,7 @@ async def write_screenshots(directory: Path) -> list[Path]:
             )
             screen = app.screen_stack[0]
             table = screen.query_one("#pipelines")
-            table.move_to(gate.id)  # type: ignore[attr-defined]
+            table.move_cursor(key=gate.id)
             await pilot.press("enter")
             await _settle(pilot)
             written.append(await _shoot(app, pilot, directory, "details.svg"))

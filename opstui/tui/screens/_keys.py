@@ -28,6 +28,7 @@ APP_HELP: HelpSection = (
         (Bound(("help",)), "These keys"),
         (Bound(("command-palette",)), "Every command, searchable"),
         (Bound(("audit",)), "The audit log: what was done, newest first"),
+        (Bound(("profiles",)), "Switch profile: another server"),
         (Bound(("quit",)), "Quit"),
     ],
 )

@@ -57,12 +57,18 @@ class TaskTable(VirtualTable[Task]):
         id: str | None = None,
     ) -> None:
         super().__init__(
-            TASK_COLUMNS, self.cells, rows=rows, order=order, row_state=row_state, now=now, id=id
+            TASK_COLUMNS,
+            self.task_cells,
+            rows=rows,
+            order=order,
+            row_state=row_state,
+            now=now,
+            id=id,
         )
         self.mark = mark_symbol()
         """What the mark column shows for a marked task."""
 
-    def cells(self, task: Task, state: RowState, now: datetime) -> list[Cell]:
+    def task_cells(self, task: Task, state: RowState, now: datetime) -> list[Cell]:
         """The cells of ``task``'s row, one per column of :data:`TASK_COLUMNS`."""
         completed = task.last_run_completed
         return [
