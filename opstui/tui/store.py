@@ -41,6 +41,7 @@ __all__ = [
     "Loading",
     "PipelineStore",
     "PipelinesChanged",
+    "prepare",
 ]
 
 HOT_STATUSES = frozenset(
@@ -110,6 +111,19 @@ class PipelinesChanged:
     def empty(self) -> bool:
         """Nothing was added, removed or replaced."""
         return not (self.added or self.removed or self.updated)
+
+    def then(self, later: PipelinesChanged) -> PipelinesChanged:
+        """This change and ``later`` (the next one), as one."""
+        removed = (self.removed | later.removed) - later.added
+        added = (self.added | later.added) - removed
+        updated = (self.updated | later.updated) - removed
+        moved = dict(self.status_changed)
+        for key, (before, after) in later.status_changed.items():
+            moved[key] = (moved[key][0] if key in moved else before, after)
+        for key in [k for k, (before, after) in moved.items() if before == after or k in removed]:
+            del moved[key]
+        first = self.first or later.first
+        return PipelinesChanged(later.pipelines, added, removed, moved, first, updated)
 
 
 class PipelineStore:
@@ -198,30 +212,48 @@ class PipelineStore:
         return self.apply_page(pipelines, gone=gone)
 
     def apply_page(
-        self, pipelines: Iterable[Pipeline], *, gone: Iterable[str] = ()
+        self,
+        pipelines: Iterable[Pipeline],
+        *,
+        gone: Iterable[str] = (),
+        publish: bool = True,
+        same: Mapping[str, Pipeline] | None = None,
     ) -> PipelinesChanged:
         """Merge one page of a list read as it lands; remove ``gone`` (what a complete read
-        proved absent); publish and return what changed."""
+        proved absent); return what changed, and publish it (unless told not to: a reader may
+        publish several pages as one change, :meth:`PipelinesChanged.then`). ``same`` is what
+        :func:`prepare` found unchanged."""
         first = not self.loaded
         self.loaded = True
-        return self._apply(pipelines, gone, first=first)
+        return self._apply(pipelines, gone, first=first, publish=publish, same=same)
 
     def apply_status(
-        self, requested: Iterable[str], pipelines: Sequence[Pipeline]
+        self,
+        requested: Iterable[str],
+        pipelines: Sequence[Pipeline],
+        *,
+        same: Mapping[str, Pipeline] | None = None,
     ) -> PipelinesChanged:
         """Merge a status answer for ``requested`` ids; publish and return what changed.
 
         A status answer never removes a row: one without a pipeline (or without documents at
-        all, as a v1-shaped answer) says nothing about whether it still exists.
+        all, as a v1-shaped answer) says nothing about whether it still exists. ``same`` is what
+        :func:`prepare` found unchanged.
         """
-        return self._apply(pipelines, (), first=False)
+        return self._apply(pipelines, (), first=False, same=same)
 
     def apply_gone(self, ids: Iterable[str]) -> PipelinesChanged:
         """Remove pipelines the server said are gone (a 404 for them, or their delete succeeded)."""
         return self._apply((), ids, first=False)
 
     def _apply(
-        self, fresh: Iterable[Pipeline], gone: Iterable[str], *, first: bool
+        self,
+        fresh: Iterable[Pipeline],
+        gone: Iterable[str],
+        *,
+        first: bool,
+        publish: bool = True,
+        same: Mapping[str, Pipeline] | None = None,
     ) -> PipelinesChanged:
         """Merge ``fresh`` in place, drop ``gone``; keep counts and the hot set as they go."""
         pipelines = self.pipelines
@@ -237,6 +269,8 @@ class PipelineStore:
                 updated.add(key)
                 self._count(pipeline, 1)
                 continue
+            if same is not None and same.get(key) is old:
+                continue  # found unchanged off the loop, and still the one held
             kept = self._merge(old, pipeline)
             if kept is old:
                 continue
@@ -264,9 +298,14 @@ class PipelineStore:
             first,
             frozenset(updated),
         )
-        if first or not change.empty:
-            self.changed.publish(change)
+        if publish:
+            self.publish(change)
         return change
+
+    def publish(self, change: PipelinesChanged) -> None:
+        """Tell the screens what changed (unless nothing did, after the first answer)."""
+        if change.first or not change.empty:
+            self.changed.publish(change)
 
     def _count(self, pipeline: Pipeline, step: int) -> None:
         status = pipeline.status
@@ -351,6 +390,19 @@ class PipelineStore:
         if state != self.state:
             self.state = state
             self.live.publish(state)
+
+
+def prepare(pipelines: Iterable[Pipeline], held: Mapping[str, Pipeline]) -> dict[str, Pipeline]:
+    """What can be done before a merge, in a thread: derive each document's status, and find
+    those ``held`` already holds unchanged (returned, by id: the merge then only checks that the
+    held one is still the same object)."""
+    unchanged: dict[str, Pipeline] = {}
+    for pipeline in pipelines:
+        _ = pipeline.status
+        old = held.get(pipeline.id)
+        if old is not None and _same(old, pipeline):
+            unchanged[pipeline.id] = old
+    return unchanged
 
 
 def _same(old: Pipeline, new: Pipeline) -> bool:

@@ -13,13 +13,14 @@ Neither knows of timers, workers or toasts: :mod:`opstui.tui.data.service` decid
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
 
-from opstui.api import NotFoundError, OpseraClient
+from opstui.api import NotFoundError, OpseraClient, Pipeline
 from opstui.api.listing import DEFAULT_PAGE_SIZE
-from opstui.tui.store import Loading, PipelinesChanged, PipelineStore
+from opstui.tui.store import Loading, PipelinesChanged, PipelineStore, prepare
 
 __all__ = [
     "FULL_LIST_SECONDS",
@@ -42,7 +43,19 @@ MAX_STATUS_BATCHES = 4
 FULL_LIST_SECONDS = 60.0
 """How often the full list runs by itself (new and deleted pipelines): about once a minute."""
 
+PREPARE_AT = 200
+"""From this many documents on, what a merge can do before it is done in a thread."""
+
 Observe = Callable[[PipelinesChanged], None]
+
+
+async def prepared(
+    store: PipelineStore, pipelines: Sequence[Pipeline]
+) -> dict[str, Pipeline] | None:
+    """:func:`~opstui.tui.store.prepare` in a thread, for a batch worth it (None: not done)."""
+    if len(pipelines) < PREPARE_AT:
+        return None
+    return await asyncio.to_thread(prepare, pipelines, store.pipelines)
 
 
 def batches(ids: Iterable[str], size: int = STATUS_BATCH) -> list[list[str]]:
@@ -88,7 +101,8 @@ async def read_status(
         if not answer.complete:
             result.documents = False
             continue
-        observe(store.apply_status(batch, answer))
+        same = await prepared(store, answer)
+        observe(store.apply_status(batch, answer, same=same))
         carried = {pipeline.id for pipeline in answer}
         result.found |= carried
         result.missing.update(key for key in batch if key not in carried)
@@ -116,22 +130,35 @@ async def read_list(
     """Read every pipeline page after page, applying each page as it lands.
 
     ``progress`` says ``loading 3,000 / 10,000`` in the store's live state while pages land
-    (the first load). Only a complete read removes the pipelines it did not bring; a failed page
-    keeps what landed and propagates its :class:`OpseraError`.
+    (the first load). The first page is published at once, the later ones together when the read
+    ends (a redraw of ten thousand rows costs more than a page). Only a complete read removes the
+    pipelines it did not bring; a failed page keeps what landed and propagates its
+    :class:`OpseraError`.
     """
     read = ListRead()
-    async with aclosing(client.pipeline_pages(page_size=page_size)) as pages:
-        async for page in pages:
-            read.pages += 1
-            read.seen.update(pipeline.id for pipeline in page)
-            read.skipped += page.skipped
-            read.complete = page.complete
-            gone: list[str] = []
-            if page.complete:
-                gone = [key for key in store.pipelines if key not in read.seen]
-            observe(store.apply_page(page, gone=gone))
-            if progress:
-                store.loading(Loading(len(read.seen), page.total))
+    held: PipelinesChanged | None = None
+    try:
+        async with aclosing(client.pipeline_pages(page_size=page_size)) as pages:
+            async for page in pages:
+                read.pages += 1
+                read.seen.update(pipeline.id for pipeline in page)
+                read.skipped += page.skipped
+                read.complete = page.complete
+                gone: list[str] = []
+                if page.complete:
+                    gone = [key for key in store.pipelines if key not in read.seen]
+                # The first page is on screen at once; the rest lands in the store page by page
+                # (a failed page keeps them) and reaches the screens as one change.
+                same = await prepared(store, page)
+                change = store.apply_page(page, gone=gone, publish=read.pages == 1, same=same)
+                observe(change)
+                if read.pages > 1:
+                    held = change if held is None else held.then(change)
+                if progress:
+                    store.loading(Loading(len(read.seen), page.total))
+    finally:
+        if held is not None:
+            store.publish(held)
     store.skipped = read.skipped
     if progress:
         store.loading(None)
