@@ -247,9 +247,11 @@ class OpseraClient:
         body, targets = action_body(action, type, target, settings=settings, message=message)
         if action == "status":
             answer = await self._transport.send("POST", "/api/v2/actions", body=body)
-            result = action_result(
-                action, type, targets, decode_object(answer.content, self.host), self._redact
-            )
+            content = answer.content
+            if len(content) < OFF_LOOP_BYTES:
+                result = self._status_result(type, targets, content)
+            else:  # the documents of a large hot set: decoded in a thread, as large list pages
+                result = await asyncio.to_thread(self._status_result, type, targets, content)
             if not result.documents:
                 self.status_documents = False
             elif self.status_documents is None:
@@ -263,6 +265,11 @@ class OpseraClient:
         except InvalidResponseError:
             raise mutation.unknown(self.host, "its answer could not be read") from None
         return action_result(action, type, targets, decoded, self._redact)
+
+    def _status_result(self, type: TargetType, targets: list[str], content: bytes) -> ActionResult:
+        return action_result(
+            "status", type, targets, decode_object(content, self.host), self._redact
+        )
 
     async def _status(self, type: TargetType, ids: Sequence[str]) -> ActionResult:
         return await self.action("status", type, ids)
