@@ -145,6 +145,9 @@ class OpstuiApp(App[None]):
         The one place per-profile state is made, so that switching profile makes all of it anew.
         """
         self.settings = settings
+        previous: DataService | None = getattr(self, "data", None)
+        if previous is not None:
+            previous.stop()  # the last profile's poll ends with it
         # Two tries absorb a blip; the store's own back-off does the rest, so a hung server
         # shows as offline after two timeouts rather than three. (The token is never held in a
         # local variable here: a crash report must not find it in a frame.)

@@ -14,7 +14,7 @@ from typing import Any
 
 from textual.worker import WorkerState
 
-from opstui.api import Pipeline, PipelineStatus
+from opstui.api import OpseraClient, Pipeline, PipelineStatus
 from opstui.api.listing import ListPage
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
@@ -236,6 +236,7 @@ async def test_a_404_for_the_open_pipeline_says_deleted(make_app: MakeApp, sim: 
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, DetailsScreen) and not screen.deleted
+        assert not any(isinstance(value, OpseraClient) for value in vars(screen).values())
         sim.world.delete_pipelines([target.id])
         sim.requests.clear()
 

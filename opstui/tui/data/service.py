@@ -110,9 +110,15 @@ class DataService:
         self.refresh_all()
 
     def stop(self) -> None:
-        """No more polls (the app is ending)."""
+        """No more polls, and none of this service's reads still on their way (the app is
+        ending, or its profile is being replaced)."""
         self._stopped = True
         self._stop_timer()
+        workers = self.owner.workers
+        for group in ("poll", "refresh", "refresh-rows"):
+            workers.cancel_group(self.owner, group)
+        for key in list(self._open):
+            workers.cancel_group(self.owner, f"details-{key}")
 
     def set_paused(self, paused: bool) -> None:
         """Pause the polls, or resume them with a full list at once."""
