@@ -28,7 +28,7 @@ from textual.notifications import SeverityLevel as Severity
 from textual.screen import Screen
 from textual.signal import Signal
 
-from opstui.api import OpseraClient, Pipeline, RetryPolicy, Task
+from opstui.api import OpseraClient, OpseraError, Pipeline, RetryPolicy, Task
 from opstui.audit import AuditLog
 from opstui.config import ConfigError, ProfileInfo, Settings
 from opstui.connect import open_client
