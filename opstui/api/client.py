@@ -55,6 +55,7 @@ from opstui.api.listing import (
     STABLE_SORT,
     DocT,
     ListFilters,
+    ListPage,
     PageTally,
     SortOption,
     list_params,
@@ -177,7 +178,7 @@ class OpseraClient:
 
     async def _pages(
         self, path: str, model: type[DocT], key: str, filters: ListFilters
-    ) -> AsyncGenerator[Listing[DocT]]:
+    ) -> AsyncGenerator[ListPage[DocT]]:
         params, page_size = list_params(filters)
         tally: PageTally[DocT] = PageTally(page_size, stable=params["sortOption"] == STABLE_SORT)
         page_number = 0
@@ -188,16 +189,17 @@ class OpseraClient:
             page = await decode_page_off_loop(answer.content, model, key, self.host)
             yield tally.take(page)
 
-    def pipeline_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[Listing[Pipeline]]:
+    def pipeline_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[ListPage[Pipeline]]:
         """Each page of the pipelines that match, decoded, as it lands.
 
         A page holds only pipelines no earlier page held. Its ``skipped`` counts the records on
         it that could not be read; ``complete`` is True only on the last page of a complete
-        read (see :meth:`list_pipelines`). Large pages are decoded off the event loop.
+        read (see :meth:`list_pipelines`); ``total`` is the server's count, if it sent one.
+        Large pages are decoded off the event loop.
         """
         return self._pages("/api/v2/pipelines", Pipeline, "pipelines", filters)
 
-    def task_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[Listing[Task]]:
+    def task_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[ListPage[Task]]:
         """Each page of the tasks that match, as it lands (as :meth:`pipeline_pages`)."""
         return self._pages("/api/v2/tasks", Task, "tasks", filters)
 
@@ -245,9 +247,11 @@ class OpseraClient:
         body, targets = action_body(action, type, target, settings=settings, message=message)
         if action == "status":
             answer = await self._transport.send("POST", "/api/v2/actions", body=body)
-            result = action_result(
-                action, type, targets, decode_object(answer.content, self.host), self._redact
-            )
+            content = answer.content
+            if len(content) < OFF_LOOP_BYTES:
+                result = self._status_result(type, targets, content)
+            else:  # the documents of a large hot set: decoded in a thread, as large list pages
+                result = await asyncio.to_thread(self._status_result, type, targets, content)
             if not result.documents:
                 self.status_documents = False
             elif self.status_documents is None:
@@ -261,6 +265,11 @@ class OpseraClient:
         except InvalidResponseError:
             raise mutation.unknown(self.host, "its answer could not be read") from None
         return action_result(action, type, targets, decoded, self._redact)
+
+    def _status_result(self, type: TargetType, targets: list[str], content: bytes) -> ActionResult:
+        return action_result(
+            "status", type, targets, decode_object(content, self.host), self._redact
+        )
 
     async def _status(self, type: TargetType, ids: Sequence[str]) -> ActionResult:
         return await self.action("status", type, ids)

@@ -20,6 +20,7 @@ __all__ = [
     "MAX_PAGES",
     "STABLE_SORT",
     "ListFilters",
+    "ListPage",
     "PageTally",
     "SortOption",
     "list_params",
@@ -36,6 +37,7 @@ STABLE_SORT: SortOption = "oldest"
 """createdAt ascending: new records append, so pages do not shift under a reader."""
 
 DocT = TypeVar("DocT", Pipeline, Task)
+ItemT = TypeVar("ItemT")
 
 
 class ListFilters(TypedDict, total=False):
@@ -79,6 +81,25 @@ def list_params(filters: ListFilters) -> tuple[dict[str, str], int]:
     return params, page_size
 
 
+class ListPage(Listing[ItemT]):
+    """One page of a paged read, as it lands: a :class:`Listing` and the server's total.
+
+    ``total`` is the ``count`` the server sent with the page (None when it sent none), so a
+    reader can say ``loading 3,000 / 10,000`` while the rest is on its way.
+    """
+
+    def __init__(
+        self,
+        items: list[ItemT],
+        *,
+        skipped: int = 0,
+        complete: bool = True,
+        total: int | None = None,
+    ) -> None:
+        super().__init__(items, skipped=skipped, complete=complete)
+        self.total = total
+
+
 @dataclass
 class PageTally(Generic[DocT]):
     """Follows a paged read: what each page adds, when to stop, and whether it was complete."""
@@ -93,7 +114,7 @@ class PageTally(Generic[DocT]):
     done: bool = False
     complete: bool = False
 
-    def take(self, page: Page[DocT]) -> Listing[DocT]:
+    def take(self, page: Page[DocT]) -> ListPage[DocT]:
         """The records of ``page`` not seen on an earlier one; sets ``done`` and ``complete``.
 
         The listing's ``complete`` is False on every page but the last of a complete read.
@@ -116,7 +137,7 @@ class PageTally(Generic[DocT]):
         self.done = repeated or read_all or self.pages >= MAX_PAGES
         if self.done:
             self.complete = self.stable and not repeated and read_all and self._adds_up()
-        return Listing(fresh, skipped=page.skipped, complete=self.complete)
+        return ListPage(fresh, skipped=page.skipped, complete=self.complete, total=count)
 
     def _adds_up(self) -> bool:
         if self.counts == {None}:

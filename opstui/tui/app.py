@@ -1,9 +1,10 @@
 """OpstuiApp: the Textual app. It owns the client, the store, the one poll and the action path.
 
 Screens show what the store publishes and ask the app to act; only the app's workers talk to the
-server. The poll is a one-shot timer re-armed when a poll ends, so polls never overlap; failures
-back off (5, 10, 20, 40, 60 s) and are announced once per outage. After an action, the affected
-rows are read again in a worker of their own, so that a full poll in flight is not cancelled.
+server. The one poll is the data service's (:mod:`opstui.tui.data.service`): the hot set by
+status every interval, the full list rarely, failures backed off by one rule and announced once
+per outage. After an action, the affected rows are read again in a worker of their own, so that a
+full list in flight is not cancelled.
 
 Quitting while an action is on its way asks first; if the app ends anyway (quit anyway, SIGTERM,
 SIGHUP), each such action's audit line is still written, with the outcome unknown. If a bug ends
@@ -26,24 +27,15 @@ from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel as Severity
 from textual.screen import Screen
 from textual.signal import Signal
-from textual.timer import Timer
 
-from opstui.api import (
-    AuthenticationError,
-    NotFoundError,
-    OpseraClient,
-    OpseraError,
-    PermissionDeniedError,
-    Pipeline,
-    RetryPolicy,
-    Task,
-)
+from opstui.api import OpseraClient, OpseraError, Pipeline, RetryPolicy, Task
 from opstui.audit import AuditLog
 from opstui.config import ConfigError, ProfileInfo, Settings
 from opstui.connect import open_client
 from opstui.tui.actions import ActionRunner, Performed
 from opstui.tui.commands import PipelineCommands
 from opstui.tui.crash import crash_summary, write_crash_report
+from opstui.tui.data.service import DataService
 from opstui.tui.data.tasks import TaskFeed
 from opstui.tui.dialogs import HelpScreen, QuitDialog, Target
 from opstui.tui.dialogs.profiles import ProfilePicker
@@ -57,7 +49,7 @@ from opstui.tui.screens.audit import AuditScreen
 from opstui.tui.screens.details import DetailsScreen
 from opstui.tui.screens.pipelines import PipelinesScreen
 from opstui.tui.screens.tasks import TasksScreen
-from opstui.tui.store import PipelineStore, describe_error
+from opstui.tui.store import PipelineStore
 from opstui.tui.widgets.status_bar import Tenant
 
 __all__ = ["APP_RETRY", "OpstuiApp", "Start"]
@@ -86,6 +78,7 @@ class OpstuiApp(App[None]):
         audit: Where every action is recorded.
         actions: The one path every mutating key follows.
         store: The pipelines as last seen, and the live-refresh state.
+        data: The one poll, feeding the store and the open details.
         action_done: Published with each :class:`~opstui.tui.actions.Performed` action.
     """
 
@@ -135,14 +128,6 @@ class OpstuiApp(App[None]):
         self._clock = now or _utc_now
         self.action_done: Signal[Performed] = Signal(self, "action-done")
         self._connect(settings, client)
-        self.notifier = Notifier(
-            toast=self._toast,
-            emit=self._emit,
-            bell=settings.bell,
-            desktop=settings.desktop,
-            tmux=bool(os.environ.get("TMUX")),
-        )
-        self._poll_timer: Timer | None = None
         self._asking = False
         self._crash: BaseException | None = None
         self._crash_summary: RenderableType | None = None
@@ -154,11 +139,15 @@ class OpstuiApp(App[None]):
         self.set_keymap(self.keymap)
 
     def _connect(self, settings: Settings, client: OpseraClient | None = None) -> None:
-        """Build everything that belongs to one profile: client, audit, actions, store.
+        """Build everything that belongs to one profile: client, audit, actions, store, the
+        data service and the notifier (what it remembers is that tenant's).
 
         The one place per-profile state is made, so that switching profile makes all of it anew.
         """
         self.settings = settings
+        previous: DataService | None = getattr(self, "data", None)
+        if previous is not None:
+            previous.stop()  # the last profile's poll ends with it
         # Two tries absorb a blip; the store's own back-off does the rest, so a hung server
         # shows as offline after two timeouts rather than three. (The token is never held in a
         # local variable here: a crash report must not find it in a frame.)
@@ -174,6 +163,8 @@ class OpstuiApp(App[None]):
         )
         self.store = PipelineStore(self, refresh=settings.refresh)
         self.task_feed = TaskFeed(self, self.client, refresh=settings.refresh, now=self.now)
+        self.notifier = self._new_notifier(settings)
+        self.data = DataService(self, self.client, self.store, now=self.now, notifier=self.notifier)
 
     @property
     def tenant(self) -> Tenant:
@@ -216,7 +207,7 @@ class OpstuiApp(App[None]):
                 timeout=15,
             )
         self._catch_ending_signals()
-        self.refresh_pipelines()
+        self.data.start()
 
     def _apply_theme(self) -> None:
         """The configured theme; an unknown name is said in one line, and the default kept."""
@@ -236,7 +227,7 @@ class OpstuiApp(App[None]):
         )
 
     async def on_unmount(self) -> None:
-        self._stop_timer()
+        self.data.stop()
         self.actions.abandon()  # an action still on its way: audited as unknown, before the end
         self.workers.cancel_all()  # no poll may start a request on the client closed below
         self._release_ending_signals()
@@ -298,71 +289,16 @@ class OpstuiApp(App[None]):
 
     # -- the live refresh -----------------------------------------------------------------
 
-    def _stop_timer(self) -> None:
-        if self._poll_timer is not None:
-            self._poll_timer.stop()
-            self._poll_timer = None
-
-    def _arm_timer(self) -> None:
-        self._stop_timer()
-        if not self.store.state.paused:
-            self._poll_timer = self.set_timer(self.store.next_delay(), self._poll_due)
-
-    def _poll_due(self) -> None:
-        self._poll_timer = None
-        self.refresh_pipelines()
-
     def refresh_pipelines(self, ids: Sequence[str] | None = None) -> None:
-        """Refresh every pipeline (the poll), or, given ``ids``, just those rows (one status read).
+        """The full list now (``ctrl+r``), or, given ``ids``, just those rows (one status read).
 
-        The two never cancel each other: a full poll in flight still lands after the rows of an
+        The two never cancel each other: a full list in flight still lands after the rows of an
         action were read, and the store keeps, of two documents, the one updated later.
         """
         if ids:
-            self._refresh_rows(list(ids))
+            self.data.refresh_rows(ids)
         else:
-            self._refresh_all()
-
-    @work(exclusive=True, group="refresh")
-    async def _refresh_all(self) -> None:
-        """The full list. Exclusive: a new one cancels the one in flight, whose answer then never
-        lands. The next poll is armed when this one ends (not when it is cancelled)."""
-        self._stop_timer()
-        try:
-            pipelines = await self.client.list_pipelines()
-        except OpseraError as error:
-            self._refresh_failed(error)
-        else:
-            self.store.apply_list(pipelines)
-            if self.store.succeeded(self.now()):
-                self.notify("Back online: the pipelines are live again.", timeout=5)
-            self.notifier.observe(self.store.pipelines.values())
-        self._arm_timer()
-
-    @work(group="refresh-rows")
-    async def _refresh_rows(self, ids: list[str]) -> None:
-        """The status of ``ids`` (after an action): merged, never a deletion but for a 404."""
-        try:
-            fresh = await self.client.pipeline_status(ids)
-        except NotFoundError:
-            if len(ids) == 1:  # a 404 for that pipeline: it is gone
-                self.store.apply_gone(ids)
-            return
-        except OpseraError:
-            return  # the next full poll tells the story (and backs off) if the server is down
-        self.store.apply_status(ids, fresh)
-
-    def _refresh_failed(self, error: OpseraError) -> None:
-        if not self.store.failed(error, self.now()):
-            return  # still the same outage: it was announced once already
-        refused = isinstance(error, AuthenticationError | PermissionDeniedError)
-        self.notify(
-            describe_error(error),
-            title="Token refused" if refused else "Offline",
-            severity="error" if refused else "warning",
-            markup=False,
-            timeout=12,
-        )
+            self.data.refresh_all()
 
     def _toast(self, message: str, severity: Severity) -> None:
         self.notify(message, severity=severity, markup=False, timeout=8)
@@ -376,12 +312,7 @@ class OpstuiApp(App[None]):
 
     def toggle_pause(self) -> None:
         """Pause the live refresh, or resume it (refreshing at once)."""
-        paused = not self.store.state.paused
-        self.store.set_paused(paused)
-        if paused:
-            self._stop_timer()
-        else:
-            self.refresh_pipelines()
+        self.data.set_paused(not self.store.state.paused)
 
     # -- actions --------------------------------------------------------------------------
 
@@ -420,15 +351,7 @@ class OpstuiApp(App[None]):
 
     def open_details(self, pipeline: Pipeline) -> None:
         """Push the details of ``pipeline``."""
-        self.push_screen(
-            DetailsScreen(
-                pipeline,
-                client=self.client,
-                now=self.now,
-                refresh=self.settings.refresh,
-                tenant=self.tenant,
-            )
-        )
+        self.push_screen(DetailsScreen(pipeline, data=self.data, now=self.now, tenant=self.tenant))
 
     def open_approvals(self) -> None:
         """Show the approvals inbox over the pipelines (``A`` or escape comes back)."""
@@ -498,7 +421,7 @@ class OpstuiApp(App[None]):
             self.notify(refused, title="Profiles", severity="warning", markup=False, timeout=6)
             return False
         old_settings, old_client = self.settings, self.client
-        self._stop_timer()
+        self.data.stop()
         for worker in list(self.workers):
             if worker.node is self and not worker.is_finished:
                 worker.cancel()  # an answer from the old server must not land in the new store
@@ -515,7 +438,6 @@ class OpstuiApp(App[None]):
                 timeout=10,
             )
             settings = old_settings
-        self.notifier = self._new_notifier(settings)  # what waits there now is not news
         while len(self.screen_stack) > 1:
             await self.pop_screen()
         bottom = self.screen_stack[0]
@@ -535,7 +457,7 @@ class OpstuiApp(App[None]):
                 markup=False,
                 timeout=4,
             )
-        self.refresh_pipelines()
+        self.data.start()
         return settings is not old_settings
 
     # -- app keys -------------------------------------------------------------------------

@@ -135,13 +135,14 @@ class Notifier:
         self.bell = bell
         self.desktop = desktop
         self.tmux = tmux
-        self._current: set[EventKey] = set()
+        self._keys: dict[str, EventKey] = {}
+        """The key of each pipeline's current gate or failure (only those that have one)."""
         self._primed = False
 
     @property
     def remembered(self) -> AbstractSet[EventKey]:
         """The keys remembered: those of the gates and failures seen at the last observation."""
-        return frozenset(self._current)
+        return frozenset(self._keys.values())
 
     def observe(self, pipelines: Iterable[Pipeline]) -> list[Event]:
         """Look at the latest pipelines (all of them); notify and return the events not seen before.
@@ -150,19 +151,37 @@ class Notifier:
         started is shown in the table and the inbox, not announced as news. Keys of states that
         are gone (approved, re-run, deleted) are forgotten, so a new run can notify again.
         """
-        current: set[EventKey] = set()
+        everything = list(pipelines)
+        seen = {pipeline.id for pipeline in everything}
+        return self.observe_changes(everything, [key for key in self._keys if key not in seen])
+
+    def observe_changes(
+        self, changed: Iterable[Pipeline], removed: Iterable[str] = (), *, announce: bool = True
+    ) -> list[Event]:
+        """Look at the pipelines a refresh changed (and those it removed); notify and return the
+        events not seen before. Costs what changed, not what the app holds.
+
+        The first call, and every call with ``announce=False`` (the pages of the first full
+        list, still landing), only remember what they see: it was there before the app started.
+        """
         fresh: list[Event] = []
-        for pipeline in pipelines:
+        keys = self._keys
+        for pipeline_id in removed:
+            keys.pop(pipeline_id, None)
+        for pipeline in changed:
             key = event_key(pipeline)
-            if key is None or key in current:
+            before = keys.get(pipeline.id)
+            if key is None:
+                if before is not None:
+                    del keys[pipeline.id]
                 continue
-            current.add(key)
-            if key not in self._current:
-                event = event_of(pipeline)
-                if event is not None:
-                    fresh.append(event)
-        self._current = current
-        if not self._primed:
+            if key == before:
+                continue
+            keys[pipeline.id] = key
+            event = event_of(pipeline)
+            if event is not None:
+                fresh.append(event)
+        if not announce or not self._primed:
             self._primed = True
             return []
         if fresh:

@@ -1,11 +1,14 @@
 """The pipelines the app knows, and the state of the live refresh, shared by every screen.
 
-The app's poll worker feeds :class:`PipelineStore`; screens subscribe to its two signals
-(:attr:`PipelineStore.changed` and :attr:`PipelineStore.live`) and never fetch on their own. So a
-second screen (the approvals inbox) sees the same data, refreshed by the same single poll.
+The app's data service (:mod:`opstui.tui.data`) feeds :class:`PipelineStore`; screens subscribe
+to its two signals (:attr:`PipelineStore.changed` and :attr:`PipelineStore.live`) and never fetch
+on their own. So a second screen (the approvals inbox) sees the same data, refreshed by the same
+single poll.
 
 Nothing here talks to the network: the store only applies what a worker brought back, and decides
-how long to wait before the next poll (the back-off after failures lives here, in one place).
+how long to wait before the next poll (the back-off after failures is :mod:`opstui.backoff`).
+What came back is merged in place, so a refresh costs the store what it brought, not what it
+holds: the counts per state and the hot set (what can change by itself) are kept as they go.
 """
 
 from __future__ import annotations
@@ -30,13 +33,21 @@ from opstui.api import (
 from opstui.backoff import MAX_BACKOFF, REFUSED_RETRY, is_refusal, next_delay
 
 __all__ = [
+    "HOT_STATUSES",
     "MAX_BACKOFF",
     "REFUSED_RETRY",
     "LivePhase",
     "LiveState",
+    "Loading",
     "PipelineStore",
     "PipelinesChanged",
+    "prepare",
 ]
+
+HOT_STATUSES = frozenset(
+    {PipelineStatus.RUNNING, PipelineStatus.PAUSED, PipelineStatus.AWAITING_APPROVAL}
+)
+"""The states a pipeline leaves without anyone here acting: polled every interval."""
 
 
 class LivePhase(StrEnum):
@@ -53,18 +64,30 @@ class LivePhase(StrEnum):
 
 
 @dataclass(frozen=True)
+class Loading:
+    """How far the first full list has come: ``loading 3,000 / 10,000``."""
+
+    count: int
+    """Pipelines landed so far."""
+    total: int | None = None
+    """What the server said it holds, if it said."""
+
+
+@dataclass(frozen=True)
 class LiveState:
     """The live refresh as the status line tells it."""
 
     phase: LivePhase = LivePhase.LOADING
     updated_at: datetime | None = None
-    """When the last full refresh landed (by the app's clock)."""
+    """When the last refresh landed (by the app's clock)."""
     retry_at: datetime | None = None
     """When the next try is due, while offline or refused."""
     error: str = ""
     """The last failure, one line, for a person."""
     paused: bool = False
     """The user paused the refresh (the phase says why data may be old in any case)."""
+    loading: Loading | None = None
+    """While the first full list is landing page by page: how far it has come."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +95,7 @@ class PipelinesChanged:
     """What one refresh changed. Published on :attr:`PipelineStore.changed`."""
 
     pipelines: Mapping[str, Pipeline]
-    """Every pipeline known now, by id, in the server's order."""
+    """Every pipeline known now, by id, in the server's order (the store's own mapping)."""
     added: frozenset[str] = frozenset()
     removed: frozenset[str] = frozenset()
     status_changed: Mapping[str, tuple[PipelineStatus, PipelineStatus]] = field(
@@ -81,13 +104,34 @@ class PipelinesChanged:
     """Pipelines whose status moved, ``id -> (before, after)``."""
     first: bool = False
     """True for the first answer ever (nothing "changed" then: everything is new)."""
+    updated: frozenset[str] = frozenset()
+    """Pipelines whose document was replaced by a newer one, or added (a table redraws these)."""
+
+    @property
+    def empty(self) -> bool:
+        """Nothing was added, removed or replaced."""
+        return not (self.added or self.removed or self.updated)
+
+    def then(self, later: PipelinesChanged) -> PipelinesChanged:
+        """This change and ``later`` (the next one), as one."""
+        removed = (self.removed | later.removed) - later.added
+        added = (self.added | later.added) - removed
+        updated = (self.updated | later.updated) - removed
+        moved = dict(self.status_changed)
+        for key, (before, after) in later.status_changed.items():
+            moved[key] = (moved[key][0] if key in moved else before, after)
+        for key in [k for k, (before, after) in moved.items() if before == after or k in removed]:
+            del moved[key]
+        first = self.first or later.first
+        return PipelinesChanged(later.pipelines, added, removed, moved, first, updated)
 
 
 class PipelineStore:
     """Every pipeline of the server as last seen, and the live-refresh state.
 
     Attributes:
-        changed: Published with a :class:`PipelinesChanged` after each refresh that landed.
+        changed: Published with a :class:`PipelinesChanged` after each refresh that changed
+            something (and after the first answer, whatever it held).
         live: Published with a :class:`LiveState` whenever the live state changes.
     """
 
@@ -104,6 +148,8 @@ class PipelineStore:
         """Records the last full list could not read (left out one by one, counted here)."""
         self._haystacks: dict[str, tuple[Pipeline, str]] = {}
         self._interest: dict[int, frozenset[str]] = {}
+        self._counts: dict[PipelineStatus, int] = dict.fromkeys(PipelineStatus, 0)
+        self._hot: set[str] = set()
 
     # -- what the screens look at ---------------------------------------------------------
 
@@ -123,6 +169,10 @@ class PipelineStore:
             return frozenset()
         return frozenset().union(*self._interest.values()) & self.pipelines.keys()
 
+    def hot(self) -> frozenset[str]:
+        """The pipelines that can change by themselves: running, paused, awaiting approval."""
+        return frozenset(self._hot)
+
     # -- reading --------------------------------------------------------------------------
 
     def haystack(self, pipeline: Pipeline) -> str:
@@ -137,11 +187,8 @@ class PipelineStore:
         return text
 
     def counts(self) -> dict[PipelineStatus, int]:
-        """How many pipelines are in each status."""
-        counts: dict[PipelineStatus, int] = dict.fromkeys(PipelineStatus, 0)
-        for pipeline in self.pipelines.values():
-            counts[pipeline.status] += 1
-        return counts
+        """How many pipelines are in each status (kept as refreshes land: no count on read)."""
+        return dict(self._counts)
 
     def next_delay(self) -> float:
         """Seconds (real time) until the next poll should start, given how the last ones went."""
@@ -150,7 +197,7 @@ class PipelineStore:
     # -- applying what a worker brought back ----------------------------------------------
 
     def apply_list(self, pipelines: Sequence[Pipeline]) -> PipelinesChanged:
-        """Merge a full listing; publish and return what changed.
+        """Merge a full listing at once; publish and return what changed.
 
         Only a complete :class:`~opstui.api.Listing` (every page read in a stable order) says
         that a pipeline absent from it is gone. From any other list, absent pipelines stay as
@@ -158,53 +205,124 @@ class PipelineStore:
         """
         complete = isinstance(pipelines, Listing) and pipelines.complete
         self.skipped = pipelines.skipped if isinstance(pipelines, Listing) else 0
-        fresh = {pipeline.id: self._merge(pipeline) for pipeline in pipelines}
-        if not complete:
-            for pipeline_id, pipeline in self.pipelines.items():
-                fresh.setdefault(pipeline_id, pipeline)
+        gone: Iterable[str] = ()
+        if complete:
+            seen = {pipeline.id for pipeline in pipelines}
+            gone = [key for key in self.pipelines if key not in seen]
+        return self.apply_page(pipelines, gone=gone)
+
+    def apply_page(
+        self,
+        pipelines: Iterable[Pipeline],
+        *,
+        gone: Iterable[str] = (),
+        publish: bool = True,
+        same: Mapping[str, Pipeline] | None = None,
+    ) -> PipelinesChanged:
+        """Merge one page of a list read as it lands; remove ``gone`` (what a complete read
+        proved absent); return what changed, and publish it (unless told not to: a reader may
+        publish several pages as one change, :meth:`PipelinesChanged.then`). ``same`` is what
+        :func:`prepare` found unchanged."""
         first = not self.loaded
         self.loaded = True
-        return self._publish(fresh, first=first)
+        return self._apply(pipelines, gone, first=first, publish=publish, same=same)
 
     def apply_status(
-        self, requested: Iterable[str], pipelines: Sequence[Pipeline]
+        self,
+        requested: Iterable[str],
+        pipelines: Sequence[Pipeline],
+        *,
+        same: Mapping[str, Pipeline] | None = None,
     ) -> PipelinesChanged:
         """Merge a status answer for ``requested`` ids; publish and return what changed.
 
         A status answer never removes a row: one without a pipeline (or without documents at
-        all, as a v1-shaped answer) says nothing about whether it still exists.
+        all, as a v1-shaped answer) says nothing about whether it still exists. ``same`` is what
+        :func:`prepare` found unchanged.
         """
-        fresh = dict(self.pipelines)
-        for pipeline in pipelines:
-            fresh[pipeline.id] = self._merge(pipeline)
-        return self._publish(fresh, first=False, touched=[pipeline.id for pipeline in pipelines])
+        return self._apply(pipelines, (), first=False, same=same)
 
     def apply_gone(self, ids: Iterable[str]) -> PipelinesChanged:
         """Remove pipelines the server said are gone (a 404 for them, or their delete succeeded)."""
-        gone = set(ids)
-        fresh = {key: pipeline for key, pipeline in self.pipelines.items() if key not in gone}
-        return self._publish(fresh, first=False, touched=())
+        return self._apply((), ids, first=False)
 
-    def _publish(
-        self, fresh: dict[str, Pipeline], *, first: bool, touched: Iterable[str] | None = None
+    def _apply(
+        self,
+        fresh: Iterable[Pipeline],
+        gone: Iterable[str],
+        *,
+        first: bool,
+        publish: bool = True,
+        same: Mapping[str, Pipeline] | None = None,
     ) -> PipelinesChanged:
-        change = self._diff(fresh, first=first, touched=touched)
-        self.pipelines = fresh
-        self._forget(change.removed)
-        self.changed.publish(change)
+        """Merge ``fresh`` in place, drop ``gone``; keep counts and the hot set as they go."""
+        pipelines = self.pipelines
+        added: set[str] = set()
+        updated: set[str] = set()
+        moved: dict[str, tuple[PipelineStatus, PipelineStatus]] = {}
+        for pipeline in fresh:
+            key = pipeline.id
+            old = pipelines.get(key)
+            if old is None:
+                pipelines[key] = pipeline
+                added.add(key)
+                updated.add(key)
+                self._count(pipeline, 1)
+                continue
+            if same is not None and same.get(key) is old:
+                continue  # found unchanged off the loop, and still the one held
+            kept = self._merge(old, pipeline)
+            if kept is old:
+                continue
+            pipelines[key] = kept
+            updated.add(key)
+            self._count(old, -1)
+            self._count(kept, 1)
+            if old.status != kept.status:
+                moved[key] = (old.status, kept.status)
+        removed: set[str] = set()
+        for key in gone:
+            old = pipelines.pop(key, None)
+            if old is not None:
+                removed.add(key)
+                self._count(old, -1)
+                self._haystacks.pop(key, None)
+                added.discard(key)
+                updated.discard(key)
+                moved.pop(key, None)
+        change = PipelinesChanged(
+            pipelines,
+            frozenset(added),
+            frozenset(removed),
+            moved,
+            first,
+            frozenset(updated),
+        )
+        if publish:
+            self.publish(change)
         return change
 
-    def _merge(self, pipeline: Pipeline) -> Pipeline:
-        """The version of ``pipeline`` to hold: the newer by ``updatedAt``, the held one if same.
+    def publish(self, change: PipelinesChanged) -> None:
+        """Tell the screens what changed (unless nothing did, after the first answer)."""
+        if change.first or not change.empty:
+            self.changed.publish(change)
+
+    def _count(self, pipeline: Pipeline, step: int) -> None:
+        status = pipeline.status
+        self._counts[status] += step
+        if step > 0 and status in HOT_STATUSES:
+            self._hot.add(pipeline.id)
+        else:
+            self._hot.discard(pipeline.id)
+
+    def _merge(self, old: Pipeline, pipeline: Pipeline) -> Pipeline:
+        """The version of a pipeline to hold: the newer by ``updatedAt``, the held one if same.
 
         Keeping the same object keeps what was derived from it (status, plan, step, the filter's
         text), so a refresh costs a comparison per unchanged pipeline, not a re-derivation. And a
         full list that left before an action must not undo what the action's own status read
         brought back: of two documents, the one updated later wins.
         """
-        old = self.pipelines.get(pipeline.id)
-        if old is None:
-            return pipeline
         if _same(old, pipeline):
             return old
         if (
@@ -216,30 +334,14 @@ class PipelineStore:
         self._haystacks.pop(pipeline.id, None)
         return pipeline
 
-    def _diff(
-        self, fresh: Mapping[str, Pipeline], *, first: bool, touched: Iterable[str] | None
-    ) -> PipelinesChanged:
-        """What moved from the held pipelines to ``fresh``; only ``touched`` ids can have changed
-        status (None: any)."""
-        old = self.pipelines
-        added = frozenset(fresh.keys() - old.keys())
-        removed = frozenset(old.keys() - fresh.keys())
-        moved: dict[str, tuple[PipelineStatus, PipelineStatus]] = {}
-        for pipeline_id in fresh if touched is None else touched:
-            pipeline = fresh[pipeline_id]
-            before = old.get(pipeline_id)
-            if before is not None and before is not pipeline and before.status != pipeline.status:
-                moved[pipeline_id] = (before.status, pipeline.status)
-        return PipelinesChanged(fresh, added, removed, moved, first)
-
-    def _forget(self, removed: Iterable[str]) -> None:
-        for pipeline_id in removed:
-            self._haystacks.pop(pipeline_id, None)
-
     # -- the live state -------------------------------------------------------------------
 
+    def loading(self, progress: Loading | None) -> None:
+        """Say how far the first full list has come (None: it has all landed, or stopped)."""
+        self._set(replace(self.state, loading=progress))
+
     def succeeded(self, now: datetime) -> bool:
-        """A full refresh landed. Returns True when this ends an outage."""
+        """A refresh landed. Returns True when this ends an outage."""
         recovered = self.state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED)
         self.failures = 0
         self._next_delay = self.refresh_interval
@@ -255,7 +357,7 @@ class PipelineStore:
         return recovered
 
     def failed(self, error: OpseraError, now: datetime) -> bool:
-        """A full refresh failed. Returns True when this starts an outage (to say so once).
+        """A refresh failed. Returns True when this starts an outage (to say so once).
 
         The wait grows 5, 10, 20, 40, 60 s (from the refresh interval, if shorter); a refused
         token is retried once a minute; a 429 waits at least as long as the server asked.
@@ -276,7 +378,7 @@ class PipelineStore:
         return started
 
     def set_paused(self, paused: bool) -> None:
-        """Pause or resume the live refresh (only the state: the app stops its timer)."""
+        """Pause or resume the live refresh (only the state: the service stops its timer)."""
         phase = self.state.phase
         if paused and phase is LivePhase.LIVE:
             phase = LivePhase.PAUSED
@@ -288,6 +390,19 @@ class PipelineStore:
         if state != self.state:
             self.state = state
             self.live.publish(state)
+
+
+def prepare(pipelines: Iterable[Pipeline], held: Mapping[str, Pipeline]) -> dict[str, Pipeline]:
+    """What can be done before a merge, in a thread: derive each document's status, and find
+    those ``held`` already holds unchanged (returned, by id: the merge then only checks that the
+    held one is still the same object)."""
+    unchanged: dict[str, Pipeline] = {}
+    for pipeline in pipelines:
+        _ = pipeline.status
+        old = held.get(pipeline.id)
+        if old is not None and _same(old, pipeline):
+            unchanged[pipeline.id] = old
+    return unchanged
 
 
 def _same(old: Pipeline, new: Pipeline) -> bool:

@@ -7,15 +7,18 @@
   keys.
 - ``reshape_list`` / ``reshape_tasks``: awaited with the next list of pipelines / tasks, to hand
   the app a :class:`~opstui.api.Listing` built from the simulator's real answer (one record
-  dropped, an incomplete read, records skipped), or to hold that answer back for a while.
+  dropped, an incomplete read, records skipped), or to hold that answer back for a while. The
+  next pipeline list is read whole (every page), reshaped, and handed over as one page, whether
+  the app reads it with ``list_pipelines`` or page by page with ``pipeline_pages``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 from opstui.api import ActionResult, Listing, OpseraClient, Pipeline, Task
+from opstui.api.listing import ListPage
 
 
 class TestClient(OpseraClient):
@@ -33,10 +36,18 @@ class TestClient(OpseraClient):
         if self.on_send is not None:
             await self.on_send(action)
 
-    async def list_pipelines(self, **filters: Any) -> Listing[Pipeline]:  # type: ignore[override]
-        listing = await super().list_pipelines(**filters)
+    async def pipeline_pages(  # type: ignore[override]
+        self, **filters: Any
+    ) -> AsyncGenerator[ListPage[Pipeline]]:
         reshape, self.reshape_list = self.reshape_list, None
-        return await reshape(listing) if reshape is not None else listing
+        pages = super().pipeline_pages(**filters)
+        if reshape is None:
+            async for page in pages:
+                yield page
+            return
+        whole = await self._collect(pages)
+        listing = await reshape(whole)
+        yield ListPage(list(listing), skipped=listing.skipped, complete=listing.complete)
 
     async def list_tasks(self, **filters: Any) -> Listing[Task]:  # type: ignore[override]
         listing = await super().list_tasks(**filters)

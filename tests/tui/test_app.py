@@ -247,15 +247,15 @@ async def test_pause_stops_the_poll_and_resume_refreshes(make_app: MakeApp, sim:
     app = make_app(refresh=1.0)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        assert app._poll_timer is not None
+        assert app.data.timer is not None
         await pilot.press("p")
         assert app.store.state.phase is LivePhase.PAUSED
-        assert app._poll_timer is None
+        assert app.data.timer is None
         assert status_line(app).endswith("| paused · updated 0s ago")
         polls = len([r for r in sim.requests if r.path == "/api/v2/pipelines"])
         await pilot.press("ctrl+r")  # a refresh by hand still works, and does not resume
         await settle(pilot)
-        assert app._poll_timer is None and app.store.state.paused
+        assert app.data.timer is None and app.store.state.paused
         await pilot.press("p")
         await settle(pilot)
         assert app.store.state.phase is LivePhase.LIVE
@@ -266,12 +266,13 @@ async def test_the_poll_rearms_itself_and_never_overlaps(make_app: MakeApp, sim:
     app = make_app(refresh=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        sim.add_fault("GET", "/api/v2/pipelines", status=200, body=b'{"data": []}', delay=0.5)
+        slow = b'{"status": "success", "results": [], "data": []}'
+        sim.add_fault("POST", "/api/v2/actions", status=200, body=slow, delay=0.5, action="status")
         # The timer fires (0.2 s) and the slow poll (0.5 s) is in flight: no timer meanwhile.
-        await until(pilot, lambda: any(w.is_running and w.group == "refresh" for w in app.workers))
-        assert app._poll_timer is None  # no timer while a poll runs
+        await until(pilot, lambda: any(w.is_running and w.group == "poll" for w in app.workers))
+        assert app.data.timer is None  # no timer while a poll runs
         await app.workers.wait_for_complete()
-        assert app._poll_timer is not None  # re-armed when it ended
+        assert app.data.timer is not None  # re-armed when it ended
         await pilot.press("p")
 
 

@@ -26,6 +26,7 @@ from opstui.api import (
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
 from opstui.tui.actions import Performed
+from opstui.tui.data.service import DataService
 from opstui.tui.format import duration
 from opstui.tui.screens.details import (
     DetailsScreen,
@@ -33,6 +34,7 @@ from opstui.tui.screens.details import (
     render_heading,
     render_summary,
 )
+from opstui.tui.store import PipelineStore
 from opstui.tui.widgets.activity_log import ActivityLog, ActivityTable
 from opstui.tui.widgets.plan_view import (
     PlanView,
@@ -54,7 +56,9 @@ NEVER = "payments-api-nightly"
 
 
 class HostApp(App[None]):
-    """A stand-in for the real app: a client, a clock, and a ``perform_action`` that only records."""
+    """A stand-in for the real app: a client, a clock, a store and the data service that feeds it
+    (which never polls by itself here: a test reads when it says), and a ``perform_action`` that
+    only records."""
 
     def __init__(
         self,
@@ -65,6 +69,8 @@ class HostApp(App[None]):
         super().__init__()
         self.client = OpseraClient(base_url, TOKEN, retry=RetryPolicy(attempts=1))
         self.now = clock.now
+        self.store = PipelineStore(self, refresh=3600)
+        self.data = DataService(self, self.client, self.store, now=clock.now)
         self.calls: list[tuple[str, list[Pipeline | Task]]] = []
         self.action_done: Signal[Performed] = Signal(self, "action-done")
         self.notes: list[str] = []
@@ -93,10 +99,11 @@ def find(sim: SimServer, name: str) -> Pipeline:
 
 
 def details_app(sim: SimServer, clock: ManualClock, name: str) -> HostApp:
-    """A host app showing the details of pipeline ``name``; polls only when told (``refresh_now``)."""
+    """A host app showing the details of pipeline ``name``; reads it when it opens, then only when
+    told (``refresh_now``)."""
     pipeline = find(sim, name)
     return HostApp(
-        lambda app: DetailsScreen(pipeline, client=app.client, now=app.now, refresh=3600),
+        lambda app: DetailsScreen(pipeline, data=app.data, now=app.now),
         sim.base_url,
         clock,
     )
@@ -110,7 +117,7 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 async def poll(pilot: Pilot[Any]) -> DetailsScreen:
-    """Ask the details screen to poll now, and wait for it."""
+    """Ask the details screen to read now, and wait for it."""
     screen = pilot.app.screen
     assert isinstance(screen, DetailsScreen)
     screen.refresh_now()
@@ -354,7 +361,7 @@ async def test_offline_keeps_the_data_and_says_so(sim: SimServer, clock: ManualC
         await poll(pilot)
 
         status = shown(screen, "#details-status", 120)
-        assert status.startswith("offline · retrying in 1h 00m")  # the test's refresh is 1 h
+        assert status.startswith("offline · retrying in 5s")  # the one back-off rule
         assert "last update 2s ago" in status
         assert "down (HTTP 503)" in status
         assert screen.query_one("#details-status").has_class("-offline")

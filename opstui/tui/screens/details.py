@@ -1,51 +1,47 @@
 """One pipeline, in full and live: its facts, its gate, its plan and its activity log.
 
-The screen polls on its own: a one-shot timer starts a worker, the worker asks for the pipeline's
-status and its activity log (two requests), applies them, then re-arms the timer; so polls never
-overlap, and a slow server slows the polls instead of piling them up. A failed poll keeps the last
-data on screen, says "offline · retrying" quietly, and backs off. Action keys hand the pipeline
-to the app (``app.perform_action``), which asks, re-checks and sends; then the screen polls at once.
+The screen holds no client and runs no poll: the app's data service reads the open pipeline with
+every poll (it is in the hot set) and its activity log after it; the pipeline comes from the store,
+the log from the service's :class:`~opstui.tui.data.details.DetailsRead`. A failed poll keeps the
+last data on screen and says "offline · retrying" quietly; the service backs off by the one rule.
+Only a 404 for this pipeline (or a complete list without it) says "deleted". Action keys hand the
+pipeline to the app (``app.perform_action``), which asks, re-checks and sends; then the screen asks
+the service to read it at once.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import ClassVar, Protocol, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.css.query import NoMatches
 from textual.dom import DOMNode
 from textual.signal import Signal
-from textual.timer import Timer
 from textual.widgets import Static
 
-from opstui.api import (
-    ActivityEntry,
-    NotFoundError,
-    OpseraClient,
-    OpseraError,
-    Pipeline,
-    Task,
-)
+from opstui.api import ActivityEntry, Pipeline, Task
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
+from opstui.tui.data.details import DetailsRead, LiveStatus
 from opstui.tui.format import duration, plain, relative, safe_text, status_text
 from opstui.tui.keymap import Bound
 from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
 from opstui.tui.screens._keys import APP_HELP, HelpSection
+from opstui.tui.store import PipelinesChanged
 from opstui.tui.widgets.activity_log import ActivityLog, entry_time
 from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.plan_view import PlanView
 from opstui.tui.widgets.status_bar import Tenant, tenant_text
+
+if TYPE_CHECKING:
+    from opstui.tui.data.service import DataService
 
 __all__ = [
     "PIPELINE_KEY_ACTIONS",
@@ -69,9 +65,6 @@ PIPELINE_KEY_ACTIONS: dict[str, str] = {
     "delete": "delete",
 }
 """The screen's key actions, and the Opsera action each asks the app for (``e``: ``update``)."""
-
-MAX_BACKOFF = 60.0
-"""The longest wait between two failed polls, in seconds (unless the refresh itself is longer)."""
 
 
 class ActionHost(Protocol):
@@ -111,64 +104,6 @@ def unsubscribe_action_done(node: DOMNode) -> None:
     signal = getattr(node.app, "action_done", None)
     if isinstance(signal, Signal):
         signal.unsubscribe(node)
-
-
-@dataclass
-class LiveStatus:
-    """The state of a live refresh, as the status line tells it."""
-
-    updated: datetime | None = None
-    """When the last poll succeeded."""
-    failures: int = 0
-    """Polls failed in a row."""
-    error: str = ""
-    """The last failure, in the client's words."""
-    retry_at: datetime | None = None
-    """When the next try is due, while failing."""
-    note: str = ""
-    """What the last answer lacked although it came (``no status in the last answer``)."""
-
-    def succeeded(self, now: datetime, note: str = "") -> None:
-        """Record a successful poll (``note``: what it still lacked; the data shown is older)."""
-        if not note:
-            self.updated = now
-        self.note = note
-        self.failures = 0
-        self.error = ""
-        self.retry_at = None
-
-    def failed(self, error: OpseraError, now: datetime, refresh: float) -> float:
-        """Record a failed poll; return the seconds to wait before the next one (backing off)."""
-        self.failures += 1
-        self.error = error.message
-        delay: float = min(refresh * 2.0 ** (self.failures - 1), max(MAX_BACKOFF, refresh))
-        self.retry_at = now + timedelta(seconds=delay)
-        return delay
-
-    @property
-    def offline(self) -> bool:
-        """True while the last poll failed."""
-        return self.failures > 0
-
-    def text(self, now: datetime) -> Text:
-        """``updated 3s ago``, or ``offline · retrying in 8s · <why>``."""
-        if self.failures:
-            wait = 0 if self.retry_at is None else (self.retry_at - now).total_seconds()
-            line = Text(f"offline · retrying in {duration(math.ceil(wait))}")
-            if self.updated is not None:
-                line.append(f" · last update {relative(self.updated, now)}")
-            if self.error:
-                line.append(" · ")
-                line.append(safe_text(self.error, 80), style="dim")
-            return line
-        if self.note:
-            line = Text(self.note)
-            if self.updated is not None:
-                line.append(f" · last update {relative(self.updated, now)}")
-            return line
-        if self.updated is None:
-            return Text("loading…")
-        return Text(f"updated {relative(self.updated, now)}")
 
 
 def status_bar(left: Text, right: Text | str) -> RenderableType:
@@ -392,26 +327,24 @@ class DetailsScreen(ExplainingScreen):
         self,
         pipeline: Pipeline,
         *,
-        client: OpseraClient,
+        data: DataService,
         now: Callable[[], datetime],
-        refresh: float = 5.0,
         tenant: Tenant | None = None,
     ) -> None:
         super().__init__()
         self.tenant = tenant
         """The server, named in the heading."""
         self.pipeline = pipeline
-        """The pipeline as last seen (replaced by every successful poll)."""
+        """The pipeline as last seen (the store's, replaced when a read brings a newer one)."""
         self.entries: list[ActivityEntry] = []
         """Its activity log as last seen, newest first."""
         self.deleted = False
         """True once the server said the pipeline no longer exists."""
         self.live = LiveStatus()
         """The live refresh's state, for the status line."""
-        self.client = client
+        self.data = data
+        """The app's data service: it reads this pipeline, and says what it read."""
         self.now = now
-        self.refresh_interval = refresh
-        self._timer: Timer | None = None
 
     # -- layout ---------------------------------------------------------------------------
 
@@ -434,7 +367,9 @@ class DetailsScreen(ExplainingScreen):
         self._safely(self._render_pipeline, self._render_status)
         self.set_interval(1.0, self._tick, name="details-tick")
         subscribe_action_done(self, self._action_done)
-        self.refresh_now()
+        self.data.store.changed.subscribe(self, self._store_changed)
+        self.data.details.subscribe(self, self._details_read)
+        self.data.open_details(self, self.pipeline.id)
 
     def _safely(self, *renders: Callable[[], None]) -> None:
         """Render these parts, unless the screen is being taken down.
@@ -452,64 +387,58 @@ class DetailsScreen(ExplainingScreen):
 
     def on_unmount(self) -> None:
         unsubscribe_action_done(self)
+        self.data.store.changed.unsubscribe(self)
+        self.data.details.unsubscribe(self)
+        self.data.close_details(self)
 
     # -- live refresh ---------------------------------------------------------------------
 
     def refresh_now(self) -> None:
-        """Poll the server now (after an action, say), instead of waiting for the timer."""
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        self._poll()
+        """Read the pipeline now (after an action, say), instead of waiting for the next poll."""
+        if not self.deleted:
+            self.data.refresh_details(self)
 
-    def _arm(self, delay: float) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self.set_timer(delay, self.refresh_now, name="details-poll")
+    def _store_changed(self, change: PipelinesChanged) -> None:
+        """A read landed: a newer document of this pipeline, or the proof that it is gone."""
+        if self.deleted:
+            return
+        if self.pipeline.id in change.removed:
+            self._mark_deleted()
+            return
+        current = change.pipelines.get(self.pipeline.id)
+        if current is not None and current is not self.pipeline:
+            self.pipeline = current
+            self._safely(self._render_pipeline)
 
-    @work(exclusive=True, group="details-poll")
-    async def _poll(self) -> None:
-        """One poll: the pipeline's status, then its log; re-arms the timer when done."""
-        pipeline_id = self.pipeline.id
-        found: Sequence[Pipeline]
-        try:
-            found = await self.client.pipeline_status([pipeline_id])
-        except NotFoundError:
-            self._mark_deleted()  # a 404 for this pipeline: the one proof that it is gone
+    def _details_read(self, read: DetailsRead) -> None:
+        """The service read this pipeline's details (or failed to)."""
+        if read.pipeline_id != self.pipeline.id or self.deleted:
             return
-        except OpseraError as error:
-            self._failed(error)
+        if read.deleted:
+            self._mark_deleted()
             return
-        current = next((item for item in found if item.id == pipeline_id), None)
-        # An answer without it (a v1-shaped answer carries no documents) says nothing about a
-        # deletion: the screen keeps what it last saw, and says the status did not come.
-        note = "" if current is not None else "no status in the last answer"
+        if read.error:
+            self.live.failed_until(read.error, read.retry_at)
+            self._safely(self._render_status)
+            return
+        current = self.data.store.pipelines.get(self.pipeline.id)
         if current is not None:
             self.pipeline = current
-        try:
-            entries = await self.client.pipeline_logs(pipeline_id)
-        except OpseraError as error:
-            self._safely(self._render_pipeline)
-            self._failed(error)
-            return
-        self.entries = entries
-        self.live.succeeded(self.now(), note)
+        entries = read.entries
+        if entries is not None:
+            self.entries = entries
+        self.live.succeeded(self.now(), read.note)
         self._safely(
             self._render_pipeline,
-            lambda: self.query_one(ActivityLog).show(entries, self.now()),
+            lambda: self.query_one(ActivityLog).show(self.entries, self.now()),
             self._render_status,
         )
-        self._arm(self.refresh_interval)
-
-    def _failed(self, error: OpseraError) -> None:
-        delay = self.live.failed(error, self.now(), self.refresh_interval)
-        self._safely(self._render_status)
-        self._arm(delay)
 
     def _mark_deleted(self) -> None:
         if not self.on_stack:
             return
         self.deleted = True
+        self.data.close_details(self)  # nothing more to read
         self.add_class("-deleted")
         notice = self.query_one("#details-notice", Static)
         notice.update(
@@ -582,12 +511,13 @@ class DetailsScreen(ExplainingScreen):
         return f"{safe_text(self.pipeline.name or self.pipeline.id, 60)} {reason}."
 
     def _action_done(self, done: Performed) -> None:
-        """The app finished an action (from any screen): poll now if it touched pipelines."""
+        """The app finished an action (from any screen): read now if it touched pipelines."""
         if done.sent and done.kind == "pipeline" and not self.deleted:
             self.refresh_now()
 
     def _request(self, action: str) -> None:
-        """Hand the action to the app (the screen polls when ``action_done`` says it was sent)."""
+        """Hand the action to the app (the screen reads again when ``action_done`` says it was
+        sent)."""
         if self.read_only:
             self.explain(READ_ONLY)
             return
@@ -626,13 +556,13 @@ class DetailsScreen(ExplainingScreen):
         self._request("delete")
 
     def action_refresh_now(self) -> None:
-        """Poll now."""
+        """Read the pipeline now."""
         self.refresh_now()
 
     def action_back(self) -> None:
         """Back to where the screen was opened from."""
         if self.app.screen is not self:
             return  # a second escape typed ahead: this screen is on its way out already
-        # A poll still on its way would land on widgets already taken down with the screen.
-        self.workers.cancel_node(self)
+        # A read still on its way lands nowhere: the screen lets go of the service as it goes.
+        self.data.close_details(self)
         self.app.pop_screen()

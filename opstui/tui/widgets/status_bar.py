@@ -6,7 +6,9 @@ The server is the profile's name (or the host); a read-only profile adds ``read-
 profile that does not verify TLS adds ``TLS not verified``, for as long as the app runs.
 
 The right side says ``updated 3s ago``, ``paused · updated 2m ago``, ``offline · retrying in 8s``
-or ``token refused · retrying in 60s``: always words, so it reads without colour.
+or ``token refused · retrying in 60s``: always words, so it reads without colour. While the first
+list lands page by page it says ``loading 3,000 / 10,000`` (``loading 3,000…`` when the server
+gives no total). The counts are the store's, kept as refreshes land: a repaint counts nothing.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from textual.widget import Widget
 
 from opstui.api import PipelineStatus
 from opstui.tui.format import STATUS_STYLE, relative, safe_text
-from opstui.tui.store import LivePhase, LiveState, PipelinesChanged, PipelineStore
+from opstui.tui.store import LivePhase, LiveState, Loading, PipelinesChanged, PipelineStore
 
 __all__ = [
     "COUNTED",
@@ -35,6 +37,7 @@ __all__ = [
     "Tenant",
     "counts_text",
     "live_text",
+    "loading_text",
     "skipped_text",
     "tenant_text",
 ]
@@ -104,8 +107,17 @@ def _seconds(seconds: float) -> str:
     return f"{seconds}s" if seconds < 120 else f"{seconds // 60}m"
 
 
+def loading_text(progress: Loading) -> str:
+    """``loading 3,000 / 10,000``, or ``loading 3,000…`` without a total from the server."""
+    if progress.total:
+        return f"loading {progress.count:,} / {progress.total:,}"
+    return f"loading {progress.count:,}…"
+
+
 def live_text(state: LiveState, now: datetime) -> str:
     """The live state in words."""
+    if state.loading is not None and state.phase not in (LivePhase.OFFLINE, LivePhase.REFUSED):
+        return loading_text(state.loading)
     updated = f"updated {relative(state.updated_at, now)}" if state.updated_at else ""
     retry = ""
     if state.retry_at is not None:

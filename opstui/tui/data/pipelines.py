@@ -1,0 +1,165 @@
+"""How the data service reads pipelines: the hot set by status, the full list page by page.
+
+Two reads, each merged into the store as it lands (by ``updatedAt``: the newer document wins):
+
+- :func:`read_status`: the ``status`` of the hot set (running, paused, awaiting approval, what a
+  screen shows or holds, the open details) in batches of :data:`STATUS_BATCH` ids;
+- :func:`read_list`: every pipeline, page after page (``pipeline_pages``), each page applied
+  as it lands; a failed page keeps the pages that landed, and only a complete read removes the
+  pipelines it did not bring.
+
+Neither knows of timers, workers or toasts: :mod:`opstui.tui.data.service` decides when.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field
+
+from opstui.api import NotFoundError, OpseraClient, Pipeline
+from opstui.api.listing import DEFAULT_PAGE_SIZE
+from opstui.tui.store import Loading, PipelinesChanged, PipelineStore, prepare
+
+__all__ = [
+    "FULL_LIST_SECONDS",
+    "MAX_STATUS_BATCHES",
+    "STATUS_BATCH",
+    "ListRead",
+    "StatusRead",
+    "batches",
+    "read_list",
+    "read_status",
+]
+
+STATUS_BATCH = 1000
+"""Ids in one ``status`` request. The contract caps a list response at 1000 records and sets
+no cap on a status target; a status answer is held to the same size as a list page."""
+
+MAX_STATUS_BATCHES = 4
+"""Past this many status requests in one poll, listing everything costs no more: list instead."""
+
+FULL_LIST_SECONDS = 60.0
+"""How often the full list runs by itself (new and deleted pipelines): about once a minute."""
+
+PREPARE_AT = 200
+"""From this many documents on, what a merge can do before it is done in a thread."""
+
+Observe = Callable[[PipelinesChanged], None]
+
+
+async def prepared(
+    store: PipelineStore, pipelines: Sequence[Pipeline]
+) -> dict[str, Pipeline] | None:
+    """:func:`~opstui.tui.store.prepare` in a thread, for a batch worth it (None: not done)."""
+    if len(pipelines) < PREPARE_AT:
+        return None
+    return await asyncio.to_thread(prepare, pipelines, store.pipelines)
+
+
+def batches(ids: Iterable[str], size: int = STATUS_BATCH) -> list[list[str]]:
+    """``ids`` sorted (so requests are the same from run to run), in lists of ``size``."""
+    ordered = sorted(ids)
+    return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
+@dataclass
+class StatusRead:
+    """What a status read brought, beyond what it merged into the store."""
+
+    documents: bool = True
+    """False when an answer carried no documents (the v1 shape): it said nothing."""
+    missing: set[str] = field(default_factory=set)
+    """Ids asked for that the answers (with documents) did not carry: perhaps deleted."""
+    gone: set[str] = field(default_factory=set)
+    """Ids the server answered 404 for, one at a time: deleted."""
+    found: set[str] = field(default_factory=set)
+    """Ids the answers carried."""
+
+
+async def read_status(
+    client: OpseraClient, store: PipelineStore, ids: Iterable[str], observe: Observe
+) -> StatusRead:
+    """Read the status of ``ids`` in batches, merging each answer as it lands.
+
+    A 404 for one id removes it (the one proof a status read gives); a 404 for a batch of
+    several says nothing of any one of them, so they are only ``missing``. An :class:`OpseraError`
+    other than a 404 ends the read (what landed stays merged) and propagates.
+    """
+    result = StatusRead()
+    for batch in batches(ids):
+        try:
+            answer = await client.pipeline_status(batch)
+        except NotFoundError:
+            if len(batch) == 1:
+                result.gone.update(batch)
+                observe(store.apply_gone(batch))
+            else:
+                result.missing.update(batch)
+            continue
+        if not answer.complete:
+            result.documents = False
+            continue
+        same = await prepared(store, answer)
+        observe(store.apply_status(batch, answer, same=same))
+        carried = {pipeline.id for pipeline in answer}
+        result.found |= carried
+        result.missing.update(key for key in batch if key not in carried)
+    return result
+
+
+@dataclass
+class ListRead:
+    """How a full list went: what it brought, and whether it was the whole truth."""
+
+    seen: set[str] = field(default_factory=set)
+    skipped: int = 0
+    complete: bool = False
+    pages: int = 0
+
+
+async def read_list(
+    client: OpseraClient,
+    store: PipelineStore,
+    observe: Observe,
+    *,
+    progress: bool = False,
+    page_size: int = DEFAULT_PAGE_SIZE,
+) -> ListRead:
+    """Read every pipeline page after page, applying each page as it lands.
+
+    ``progress`` says ``loading 3,000 / 10,000`` in the store's live state while pages land
+    (the first load). The first page is published at once, the later ones together when the read
+    ends (a redraw of ten thousand rows costs more than a page). Only a complete read removes the
+    pipelines it did not bring; a failed page keeps what landed and propagates its
+    :class:`OpseraError`.
+    """
+    read = ListRead()
+    held: PipelinesChanged | None = None
+    try:
+        async with aclosing(client.pipeline_pages(page_size=page_size)) as pages:
+            async for page in pages:
+                read.pages += 1
+                read.seen.update(pipeline.id for pipeline in page)
+                read.skipped += page.skipped
+                read.complete = page.complete
+                gone: list[str] = []
+                if page.complete:
+                    gone = [key for key in store.pipelines if key not in read.seen]
+                # The first page is on screen at once; the rest lands in the store page by page
+                # (a failed page keeps them) and reaches the screens as one change.
+                same = await prepared(store, page)
+                change = store.apply_page(page, gone=gone, publish=read.pages == 1, same=same)
+                observe(change)
+                if read.pages > 1:
+                    held = change if held is None else held.then(change)
+                if progress:
+                    store.loading(Loading(len(read.seen), page.total))
+    finally:
+        if held is not None:
+            store.publish(held)
+    store.skipped = read.skipped
+    if progress:
+        store.loading(None)
+    return read

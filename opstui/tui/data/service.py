@@ -1,0 +1,378 @@
+"""DataService: the app's one poll of pipelines, feeding the store and the open details.
+
+Every interval one poll (a one-shot timer, re-armed when the poll ends, so polls never overlap):
+
+- usually one ``status`` request for the hot set: running, paused, awaiting approval, what the
+  screens show or hold (:meth:`~opstui.tui.store.PipelineStore.set_interest`), the open details;
+- every :data:`~opstui.tui.data.pipelines.FULL_LIST_SECONDS` or so (and on ``ctrl+r``, after a
+  create, clone or delete, and when a status answer missed a pipeline) the full list instead,
+  each page applied as it lands;
+- then, while the details of a pipeline are open, its activity log.
+
+The full list runs in a worker of its own (group ``refresh``): a refresh by hand replaces one in
+flight, but the status read after an action never cancels it, and it never cancels a status
+answer; the store keeps, of two documents, the one updated later. A server whose status answers
+carry no documents (the v1 shape) makes every poll a full list, said once. Failures back off by
+the one rule (:mod:`opstui.backoff`), through the store, and an outage is announced once.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Callable, Iterable
+from contextlib import suppress
+from datetime import datetime
+from typing import Any
+
+from textual.app import App
+from textual.signal import Signal
+from textual.timer import Timer
+from textual.worker import Worker, WorkerCancelled, WorkerFailed
+
+from opstui.api import (
+    AuthenticationError,
+    NotFoundError,
+    OpseraClient,
+    OpseraError,
+    PermissionDeniedError,
+)
+from opstui.api.listing import DEFAULT_PAGE_SIZE
+from opstui.tui.data.details import NO_STATUS, DetailsRead
+from opstui.tui.data.pipelines import (
+    FULL_LIST_SECONDS,
+    MAX_STATUS_BATCHES,
+    STATUS_BATCH,
+    read_list,
+    read_status,
+)
+from opstui.tui.notify import Notifier
+from opstui.tui.store import LivePhase, PipelinesChanged, PipelineStore, describe_error
+
+__all__ = ["BACK_ONLINE", "FREEZE_AT", "V1_FALLBACK", "DataService"]
+
+FREEZE_AT = 2000
+"""From this many pipelines on, the first load is frozen out of the cyclic collector's way."""
+
+BACK_ONLINE = "Back online: the pipelines are live again."
+V1_FALLBACK = (
+    "This server's status answers carry no pipeline documents: "
+    "the live refresh lists every pipeline instead."
+)
+
+
+class DataService:
+    """The only code that polls pipelines: the hot set by status, the full list rarely.
+
+    Attributes:
+        store: Where what was read lands (screens subscribe to it).
+        details: Published with a :class:`~opstui.tui.data.details.DetailsRead` after each read
+            of the open pipeline's details.
+        fallback: True once the server's status answers proved to carry no documents.
+        timer: The next poll's timer (None while paused or while a poll runs).
+    """
+
+    def __init__(
+        self,
+        owner: App[Any],
+        client: OpseraClient,
+        store: PipelineStore,
+        *,
+        now: Callable[[], datetime],
+        notifier: Notifier | None = None,
+    ) -> None:
+        self.owner = owner
+        self.client = client
+        self.store = store
+        self.now = now
+        self.notifier = notifier
+        self.details: Signal[DetailsRead] = Signal(owner, "details-read")
+        self.fallback = False
+        self.timer: Timer | None = None
+        interval = max(store.refresh_interval, 0.001)
+        self.full_every = max(1, math.ceil(FULL_LIST_SECONDS / interval))
+        """Polls between two full lists: about a minute's worth."""
+        self.page_size = DEFAULT_PAGE_SIZE
+        """Pipelines per list page (the documented cap; a test lists in smaller pages)."""
+        self._polls_since_list = 0
+        self._list_due = True
+        self._listed = False
+        """True once a full list was read to its end (the first load is over)."""
+        self._list_worker: Worker[None] | None = None
+        self._open: dict[int, str] = {}
+        self._stopped = False
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        """The first load (the full list, its pages on screen as they land), then the polls."""
+        self._stopped = False
+        self.refresh_all()
+
+    def stop(self) -> None:
+        """No more polls, and none of this service's reads still on their way (the app is
+        ending, or its profile is being replaced)."""
+        self._stopped = True
+        self._stop_timer()
+        workers = self.owner.workers
+        for group in ("poll", "refresh", "refresh-rows"):
+            workers.cancel_group(self.owner, group)
+        for key in list(self._open):
+            workers.cancel_group(self.owner, f"details-{key}")
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause the polls, or resume them with a full list at once."""
+        self.store.set_paused(paused)
+        if paused:
+            self._stop_timer()
+        else:
+            self.refresh_all()
+
+    # -- what to read ---------------------------------------------------------------------
+
+    def hot_set(self) -> set[str]:
+        """What one poll reads by status: what can change by itself, and what someone looks at."""
+        ids = set(self.store.hot())
+        ids |= self.store.interest()
+        ids.update(self._open.values())
+        return ids
+
+    def _needs_list(self, ids: set[str]) -> bool:
+        if self.fallback or self._list_due or not self._listed:
+            return True
+        if self._polls_since_list + 1 >= self.full_every:
+            return True
+        if not ids:  # nothing can change by itself: a failed poll is retried by listing
+            return self.store.state.phase not in (LivePhase.LIVE, LivePhase.PAUSED)
+        return self._cheaper_to_list(len(ids))
+
+    def _cheaper_to_list(self, count: int) -> bool:
+        """Whether reading ``count`` pipelines by status costs more requests than listing all."""
+        if count > STATUS_BATCH * MAX_STATUS_BATCHES:
+            return True
+        return count > STATUS_BATCH and 2 * count > len(self.store.pipelines)
+
+    # -- the poll -------------------------------------------------------------------------
+
+    def _stop_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
+
+    def _arm(self) -> None:
+        self._stop_timer()
+        if not self.store.state.paused and not self._stopped:
+            self.timer = self.owner.set_timer(self.store.next_delay(), self.poll_now)
+
+    def poll_now(self) -> None:
+        """One poll now, as the timer would start it (the hot set, or the full list when due)."""
+        self._stop_timer()
+        self.owner.run_worker(self._poll(), group="poll", exclusive=True)
+
+    async def _poll(self) -> None:
+        try:
+            ids = self.hot_set()
+            if self._needs_list(ids):
+                await self._await_list()
+            elif ids and await self._read_hot(ids):
+                self._polls_since_list += 1
+            await self._read_open_logs()
+        finally:
+            self._arm()
+
+    async def _read_hot(self, ids: set[str]) -> bool:
+        try:
+            read = await read_status(self.client, self.store, ids, self._observe)
+        except OpseraError as error:
+            self._failed(error)
+            return False
+        if not read.documents:
+            self._fall_back()
+            await self._await_list()
+            return False
+        if read.missing:
+            self._list_due = True  # perhaps deleted: the next full list will say
+            for key in read.missing & set(self._open.values()):
+                await self._read_one(key)
+        self._succeeded()
+        return True
+
+    async def _read_one(self, pipeline_id: str) -> None:
+        """The status of one pipeline alone: a 404 for it is the proof that it is gone."""
+        try:
+            await read_status(self.client, self.store, [pipeline_id], self._observe)
+        except OpseraError:
+            return  # the poll's own answer stands; the next full list tells the rest
+
+    # -- the full list --------------------------------------------------------------------
+
+    def refresh_all(self) -> None:
+        """The full list now (``ctrl+r``, after a create, clone or delete): replaces one in
+        flight, but cancels no status read."""
+        self._list_worker = self.owner.run_worker(
+            self._list_then_arm(), group="refresh", exclusive=True
+        )
+
+    async def _await_list(self) -> None:
+        worker = self._list_worker
+        if worker is None or worker.is_finished:
+            worker = self._list_worker = self.owner.run_worker(
+                self._list(), group="refresh", exclusive=True
+            )
+        with suppress(WorkerCancelled, WorkerFailed):
+            await worker.wait()
+
+    async def _list_then_arm(self) -> None:
+        self._stop_timer()
+        await self._list()
+        self._arm()
+
+    async def _list(self) -> None:
+        first = not self._listed
+        try:
+            await read_list(
+                self.client, self.store, self._observe, progress=first, page_size=self.page_size
+            )
+        except OpseraError as error:
+            if first:
+                self.store.loading(None)
+            self._failed(error)
+            return
+        if first and len(self.store.pipelines) >= FREEZE_AT:
+            # What the first load holds lives as long as the app: the cyclic collector need not
+            # walk it again (at ten thousand pipelines its full passes, not the decoding, were
+            # what stalled the app). Once only: what is frozen is never collected, and a later
+            # moment would freeze screens and messages that are soon garbage.
+            gc.freeze()
+        self._listed = True
+        self._list_due = False
+        self._polls_since_list = 0
+        self._succeeded()
+
+    # -- after an action ------------------------------------------------------------------
+
+    def refresh_rows(self, ids: Iterable[str]) -> None:
+        """Read ``ids`` again (after an action), in a worker of its own: a full list in flight
+        goes on, and of two documents the store keeps the newer."""
+        wanted = list(ids)
+        if wanted:
+            self.owner.run_worker(self._rows(wanted), group="refresh-rows")
+
+    async def _rows(self, ids: list[str]) -> None:
+        if self.fallback or self._cheaper_to_list(len(ids)):
+            await self._await_list()
+            return
+        try:
+            read = await read_status(self.client, self.store, ids, self._observe)
+        except OpseraError:
+            return  # the next poll tells the story (and backs off) if the server is down
+        if not read.documents:
+            self._fall_back()
+            await self._await_list()
+
+    # -- the open details -----------------------------------------------------------------
+
+    def open_details(self, owner: object, pipeline_id: str) -> None:
+        """``owner`` (a details screen) shows ``pipeline_id``: read it now, and with each poll."""
+        self._open[id(owner)] = pipeline_id
+        self.store.set_interest(owner, [pipeline_id])
+        self.refresh_details(owner)
+
+    def close_details(self, owner: object) -> None:
+        """``owner`` no longer shows a pipeline."""
+        self._open.pop(id(owner), None)
+        self.store.set_interest(owner, ())
+        self.owner.workers.cancel_group(self.owner, f"details-{id(owner)}")
+
+    def refresh_details(self, owner: object) -> None:
+        """Read the pipeline ``owner`` shows now: its status alone (a 404 says it is gone),
+        then its activity log."""
+        pipeline_id = self._open.get(id(owner))
+        if pipeline_id is not None:
+            self.owner.run_worker(
+                self._details(pipeline_id), group=f"details-{id(owner)}", exclusive=True
+            )
+
+    async def _details(self, pipeline_id: str) -> None:
+        try:
+            read = await read_status(self.client, self.store, [pipeline_id], self._observe)
+        except OpseraError as error:
+            self._failed(error)
+            self._publish_failure(pipeline_id, error)
+            return
+        if pipeline_id in read.gone:
+            self.details.publish(DetailsRead(pipeline_id, deleted=True))
+            return
+        if not read.documents:
+            self._fall_back()
+        note = "" if pipeline_id in read.found else NO_STATUS
+        await self._read_logs(pipeline_id, note)
+
+    async def _read_open_logs(self) -> None:
+        if self.store.state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED):
+            for pipeline_id in set(self._open.values()):
+                self.details.publish(
+                    DetailsRead(
+                        pipeline_id,
+                        error=self.store.state.error,
+                        retry_at=self.store.state.retry_at,
+                    )
+                )
+            return
+        for pipeline_id in set(self._open.values()):
+            if pipeline_id in self.store.pipelines:
+                await self._read_logs(pipeline_id, "")
+
+    async def _read_logs(self, pipeline_id: str, note: str) -> None:
+        try:
+            entries = await self.client.pipeline_logs(pipeline_id)
+        except NotFoundError:
+            self.details.publish(DetailsRead(pipeline_id, deleted=True))
+            return
+        except OpseraError as error:
+            self._failed(error)
+            self._publish_failure(pipeline_id, error)
+            return
+        self._succeeded()
+        self.details.publish(DetailsRead(pipeline_id, entries=list(entries), note=note))
+
+    def _publish_failure(self, pipeline_id: str, error: OpseraError) -> None:
+        retry_at = self.store.state.retry_at
+        self.details.publish(DetailsRead(pipeline_id, error=error.message, retry_at=retry_at))
+
+    # -- outcomes -------------------------------------------------------------------------
+
+    def _observe(self, change: PipelinesChanged) -> None:
+        """Hand what a read changed (only that) to the notifier."""
+        if self.notifier is None or change.empty:
+            return
+        pipelines = change.pipelines
+        self.notifier.observe_changes(
+            [pipelines[key] for key in change.updated if key in pipelines],
+            change.removed,
+            announce=self._listed,
+        )
+
+    def _fall_back(self) -> None:
+        if not self.fallback:
+            self.fallback = True
+            self.owner.notify(V1_FALLBACK, title="Live refresh", markup=False, timeout=10)
+
+    def _succeeded(self) -> None:
+        if self.store.succeeded(self.now()):
+            self.owner.notify(BACK_ONLINE, timeout=5)
+
+    def _failed(self, error: OpseraError) -> None:
+        started = self.store.failed(error, self.now())
+        if self.timer is not None:
+            self._arm()  # the next try waits as the one rule says, not a whole interval
+        if not started:
+            return  # still the same outage: it was announced once already
+        refused = isinstance(error, AuthenticationError | PermissionDeniedError)
+        self.owner.notify(
+            describe_error(error),
+            title="Token refused" if refused else "Offline",
+            severity="error" if refused else "warning",
+            markup=False,
+            timeout=12,
+        )
