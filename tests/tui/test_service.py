@@ -28,6 +28,7 @@ from tests.tui.conftest import (
     first_with,
     highlight,
     notes,
+    row_cells,
     screen_of,
     settle,
     table_of,
@@ -54,8 +55,10 @@ def list_reads(sim: SimServer) -> int:
 
 
 def hot_ids(app: OpstuiApp) -> list[str]:
-    """Running, paused and awaiting approval, as the store holds them, sorted."""
-    return sorted(key for key, p in app.store.pipelines.items() if p.status in HOT_STATUSES)
+    """Running, paused and awaiting approval, as the store holds them, and what the screens show
+    (their rows on screen and their marks), sorted."""
+    moving = {key for key, p in app.store.pipelines.items() if p.status in HOT_STATUSES}
+    return sorted(moving | app.store.interest())
 
 
 def status_line(app: OpstuiApp) -> str:
@@ -104,7 +107,10 @@ async def test_each_poll_reads_the_hot_set_by_status_and_the_full_list_comes_rar
         assert list_reads(sim) == 1 and status_reads(sim) == []
         hot = hot_ids(app)
         assert 0 < len(hot) < len(app.store.pipelines)
-        assert set(hot) == set(app.store.hot())
+        moving = {key for key, p in app.store.pipelines.items() if p.status in HOT_STATUSES}
+        assert set(app.store.hot()) == moving, "the store keeps the moving ones as it merges"
+        assert app.store.interest(), "the pipelines screen says which rows it shows"
+        assert set(hot) == app.data.hot_set()
         sim.clear_requests()
 
         for _ in range(FULL_EVERY - 1):
@@ -194,7 +200,7 @@ async def test_a_new_pipeline_appears_with_the_next_full_list(
     app = service_app(make_app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        source = sim.world.get_pipeline(table_of(app).row_ids[0])
+        source = sim.world.get_pipeline(table_of(app).row_keys[0])
         assert source is not None
         source.pop("_id")
         source["name"] = "aaa-brand-new"
@@ -204,7 +210,7 @@ async def test_a_new_pipeline_appears_with_the_next_full_list(
         assert created["_id"] not in app.store.pipelines, "a status poll cannot know it"
         await poll(pilot, app)
         assert created["_id"] in app.store.pipelines
-        assert table_of(app).row_ids[0] == created["_id"]
+        assert table_of(app).row_keys[0] == created["_id"]
 
 
 async def test_a_deleted_hot_pipeline_stays_until_the_full_list_says_it_is_gone(
@@ -223,7 +229,7 @@ async def test_a_deleted_hot_pipeline_stays_until_the_full_list_says_it_is_gone(
 
         await poll(pilot, app)  # a missing pipeline brings the full list forward
         assert list_reads(sim) == 1
-        assert gone not in app.store.pipelines and gone not in table_of(app).row_ids
+        assert gone not in app.store.pipelines and gone not in table_of(app).row_keys
 
 
 async def test_a_404_for_the_open_pipeline_says_deleted(make_app: MakeApp, sim: SimServer) -> None:
@@ -351,7 +357,7 @@ async def test_an_action_during_a_full_list_cancels_nothing_and_the_newer_docume
         await settle(pilot)
         assert listing.state is WorkerState.SUCCESS
         assert app.store.pipelines[target.id].status is PipelineStatus.RUNNING
-        assert table_of(app).get_row(target.id)[1].plain == "running"
+        assert row_cells(table_of(app), target.id)[1].plain == "running"
 
 
 # -- a server that answers status without documents ---------------------------------------
