@@ -153,8 +153,11 @@ async def measure(pipelines: int, scratch: Path) -> Figures:
 
             for name, keys in (
                 ("mark all shown (*)", ["asterisk"]),
+                ("Down with all marked", ["down"]),
                 ("unmark all (u)", ["u"]),
                 ("a sort (o)", ["o"]),
+                ("a quick view (2)", ["2"]),
+                ("back to all (1)", ["1"]),
             ):
                 figures.keys[name] = await _timed(lambda keys=keys: pilot.press(*keys))
             await pilot.press("slash")
