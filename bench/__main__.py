@@ -337,7 +337,7 @@ def scale(sizes: list[int], scratch: Path) -> None:
         report(
             f"batch run on all {count:,} marked",
             f"{found.batch_requests} requests",
-            f"(longest stall {ms(found.batch_stall)})",
+            f"(+{found.batch_rechecks} status re-check; longest stall {ms(found.batch_stall)})",
             key=f"batch:{count}",
             requests=found.batch_requests,
             seconds=found.batch_stall,

@@ -109,7 +109,7 @@ def goal_table(figures: Figures) -> list[Line]:
         lines.append(
             Line(
                 f"a batch run on {count:,} marked",
-                f"{found['requests']} request(s), longest stall {_ms(found['seconds'])}",
+                f"{found['requests']} action request(s), longest stall {_ms(found['seconds'])}",
                 "",
                 "one request, no stall > 100 ms",
                 found["requests"] == 1 and found["seconds"] <= 0.1,

@@ -247,11 +247,7 @@ class OpseraClient:
         body, targets = action_body(action, type, target, settings=settings, message=message)
         if action == "status":
             answer = await self._transport.send("POST", "/api/v2/actions", body=body)
-            content = answer.content
-            if len(content) < OFF_LOOP_BYTES:
-                result = self._status_result(type, targets, content)
-            else:  # the documents of a large hot set: decoded in a thread, as large list pages
-                result = await asyncio.to_thread(self._status_result, type, targets, content)
+            result = await self._result(action, type, targets, answer.content)
             if not result.documents:
                 self.status_documents = False
             elif self.status_documents is None:
@@ -261,15 +257,23 @@ class OpseraClient:
         mutation = Mutation(action, tuple(targets), applied)
         answer = await self._transport.send("POST", "/api/v2/actions", body=body, mutation=mutation)
         try:
-            decoded = decode_object(answer.content, self.host)
+            return await self._result(action, type, targets, answer.content)
         except InvalidResponseError:
             raise mutation.unknown(self.host, "its answer could not be read") from None
-        return action_result(action, type, targets, decoded, self._redact)
 
-    def _status_result(self, type: TargetType, targets: list[str], content: bytes) -> ActionResult:
-        return action_result(
-            "status", type, targets, decode_object(content, self.host), self._redact
-        )
+    async def _result(
+        self, action: str, type: TargetType, targets: list[str], content: bytes
+    ) -> ActionResult:
+        """The answer's outcomes (and documents); a large one (a hot set's documents, or an
+        action on thousands of targets) is decoded in a thread, as large list pages are."""
+        if len(content) < OFF_LOOP_BYTES:
+            return self._decode_result(action, type, targets, content)
+        return await asyncio.to_thread(self._decode_result, action, type, targets, content)
+
+    def _decode_result(
+        self, action: str, type: TargetType, targets: list[str], content: bytes
+    ) -> ActionResult:
+        return action_result(action, type, targets, decode_object(content, self.host), self._redact)
 
     async def _status(self, type: TargetType, ids: Sequence[str]) -> ActionResult:
         return await self.action("status", type, ids)

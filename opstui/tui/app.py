@@ -334,7 +334,9 @@ class OpstuiApp(App[None]):
     def _answered(self) -> None:
         self._asking = False
 
-    @work(group="actions")
+    # A description of our own: Textual's default is the repr of every argument, which for an
+    # action on 10,000 pipelines is seconds of the event loop.
+    @work(group="actions", description="an action")
     async def _perform(self, action: str, items: list[Pipeline | Task]) -> None:
         done = await self.actions.perform(action, items, on_answered=self._answered)
         self.action_done.publish(done)

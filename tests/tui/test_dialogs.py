@@ -225,6 +225,21 @@ def test_dialogs_refuse_no_targets() -> None:
         ConfirmDialog(action="Run", targets=[])
 
 
+async def test_a_huge_batch_lists_the_first_names_and_says_how_many_more() -> None:
+    many = [
+        Target(name=f"pipeline-{n:05}", id=f"{n:024x}") for n in range(TargetLines.MAX_LISTED + 50)
+    ]
+    async with opened(confirm_run(many)) as (app, _pilot):
+        lines = app.screen.query_one(TargetLines)
+        assert lines.virtual_size.height == TargetLines.MAX_LISTED + 1
+        text = text_of(lines).splitlines()
+        assert text[0].startswith("pipeline-00000")
+        assert text[TargetLines.MAX_LISTED - 1].startswith(
+            f"pipeline-{TargetLines.MAX_LISTED - 1:05}"
+        )
+        assert text[TargetLines.MAX_LISTED] == "… and 50 more"
+
+
 # -- markup and control characters in server text --------------------------------------------
 
 

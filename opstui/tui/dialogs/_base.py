@@ -176,16 +176,22 @@ class TargetLines(Widget):
     ID_MAX_WIDTH = 32
     """Ids wider than this (with their brackets) are truncated."""
 
+    MAX_LISTED = 200
+    """Targets listed by name; past this, one line says how many more (all are acted on). Ten
+    thousand lines would cost seconds to lay out, and nobody reads them in a dialog."""
+
     def __init__(self, targets: Sequence[Target]) -> None:
         super().__init__()
-        self._names = [Content(safe_text(target.name)) for target in targets]
+        listed = targets[: self.MAX_LISTED]
+        self._more = len(targets) - len(listed)
+        self._names = [Content(safe_text(target.name)) for target in listed]
         self._ids = [
             Content(f"({safe_text(target.id)})").truncate(self.ID_MAX_WIDTH, ellipsis=True)
-            for target in targets
+            for target in listed
         ]
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._names)
+        return len(self._names) + (1 if self._more else 0)
 
     def render(self) -> Content:
         width = self.size.width
@@ -202,6 +208,9 @@ class TargetLines(Widget):
             ).truncate(width, ellipsis=True)
             for name, id_ in zip(self._names, self._ids, strict=True)
         ]
+        if self._more:
+            more = f"… and {self._more:,} more"
+            lines.append(Content.styled(more, id_style).truncate(width, ellipsis=True))
         return Content("\n").join(lines)
 
 
