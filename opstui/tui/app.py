@@ -126,6 +126,8 @@ class OpstuiApp(App[None]):
         self.settings = settings
         self.start = start
         self._clock = now or _utc_now
+        self._base_theme: str | None = None
+        """The theme of a profile that names none (a switch must not keep the last one's)."""
         self.action_done: Signal[Performed] = Signal(self, "action-done")
         self._connect(settings, client)
         self._asking = False
@@ -197,6 +199,7 @@ class OpstuiApp(App[None]):
             # In 16 colours the default theme's shades collapse (yellow turns red): use the
             # terminal's own palette, which its user chose to be readable.
             self.theme = "ansi-dark"
+        self._base_theme = self.theme
         self._apply_theme()
         if self.keymap_problems:
             self.notify(
@@ -213,6 +216,8 @@ class OpstuiApp(App[None]):
         """The configured theme; an unknown name is said in one line, and the default kept."""
         name = self.settings.theme
         if not name:
+            if self._base_theme is not None:
+                self.theme = self._base_theme
             return
         if name in self.available_themes:
             self.theme = name

@@ -318,3 +318,21 @@ async def test_switching_from_details_or_tasks_ends_their_poll_on_the_old_server
         await settle(pilot)
         assert len(sim.requests) == alpha_seen
         assert beta.requests and all(r.applied for r in beta.requests)
+
+
+async def test_a_profile_without_a_theme_gets_the_default_not_the_last_ones(
+    config: Path, beta: SimServer, clock: ManualClock, tmp_path: Path
+) -> None:
+    text = config.read_text().replace(
+        'token_env = "ALPHA_TOKEN"\n', 'token_env = "ALPHA_TOKEN"\ntheme = "nord"\n', 1
+    )
+    config.write_text(text)
+    app = build(clock, tmp_path)
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        assert app.theme == "nord"
+        picker = await open_picker(pilot)
+        await pick(pilot, picker, "beta")
+        await until(pilot, lambda: app.settings.profile == "beta")
+        await settle(pilot)
+        assert app.theme == "textual-dark"  # Textual's default, as at a start on beta
