@@ -40,7 +40,15 @@ from opstui.tui.dialogs import (
 )
 from opstui.tui.flights import CLOSED, Flights, InFlight
 from opstui.tui.format import safe_text
-from opstui.tui.outcomes import VERBS, Severity, recheck, result_message, unknown_message
+from opstui.tui.outcomes import (
+    MAX_LISTED,
+    VERBS,
+    Severity,
+    listed,
+    recheck,
+    result_message,
+    unknown_message,
+)
 
 __all__ = ["CLOSED", "RECHECKED", "VERBS", "ActionRunner", "InFlight", "Performed"]
 
@@ -94,7 +102,10 @@ def _detail(
         if gate is not None:
             lines.append(f"Gate: {safe_text(gate.name, 60)} · run #{items[0].run_count}")
     if blocked:
-        lines.append("Skipping " + "; ".join(f"{_name(i)} {reason}" for i, reason in blocked) + ".")
+        # The first few by name (a dialog over 10,000 marked must not wrap 10,000 reasons).
+        reasons = listed([f"{_name(i)} {reason}" for i, reason in blocked[: MAX_LISTED + 1]])
+        many = f"{len(blocked):,} (the action does not apply): " if len(blocked) > 1 else ""
+        lines.append(f"Skipping {many}{reasons}.")
     return "\n".join(lines) or None
 
 

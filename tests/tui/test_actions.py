@@ -13,6 +13,7 @@ import pytest
 from textual.widgets import Input
 
 from opstui.api import PipelineStatus
+from opstui.api.rules import why_not
 from opstui.sim.server import SimServer
 from opstui.tui.dialogs import (
     CloneDialog,
@@ -34,6 +35,7 @@ from tests.tui.conftest import (
     screen_of,
     settle,
     table_of,
+    until,
 )
 
 
@@ -321,3 +323,23 @@ async def test_the_screens_seam_perform_action_with_items(
         await pilot.press("y")
         await settle(pilot)
         assert action_bodies(sim) == [body("run", [target.id])]
+
+
+async def test_a_batch_names_a_few_of_those_it_skips_and_counts_them_all(
+    make_app: MakeApp, sim: SimServer
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("asterisk")  # every pipeline: some cannot be run (running, gated, ...)
+        blocked = [p for p in app.store.pipelines.values() if why_not("run", p)]
+        assert len(blocked) > 4
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog))
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog) and dialog.detail is not None
+        skipping = dialog.detail.splitlines()[-1]
+        assert skipping.startswith(f"Skipping {len(blocked):,} (the action does not apply): ")
+        assert skipping.endswith("; ….")
+        assert sum(p.name in skipping for p in blocked) == 3, "the first three by name"
+        await pilot.press("n")
