@@ -5,6 +5,9 @@ Off by default. ``SOAK_DIAGNOSE=DIR`` in the soak's environment
 baseline after the warm-up (``SOAK_DIAGNOSE_WARM_UP`` seconds, 60 by default) and write into DIR, at the end:
 
 - ``types.txt``: the object types whose count grew since the baseline (gc-tracked objects);
+- in each memory sample (``app-memory.jsonl``): Python's allocated blocks, pymalloc's arenas and
+  the bytes in use in them, glibc's heap in use and freed-but-kept, the traced bytes (when
+  tracing);
 - ``types.jsonl``: at each memory sample taken while only the first screen is open, the counts
   of the 150 commonest types, allocated blocks and entries of every ``lru_cache``;
 - ``detached.txt`` with ``SOAK_DIAGNOSE_REFERRERS=1``: widgets alive that no screen of the app
@@ -16,11 +19,14 @@ baseline after the warm-up (``SOAK_DIAGNOSE_WARM_UP`` seconds, 60 by default) an
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import gc
 import json
 import os
+import re
 import sys
+import tempfile
 import tracemalloc
 import types
 from collections import Counter
@@ -43,6 +49,70 @@ def type_counts() -> Counter[str]:
         kind = type(obj)
         counts[f"{kind.__module__}.{kind.__qualname__}"] += 1
     return counts
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallinfo2.restype = _MallInfo2
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+_LIBC = _libc()
+
+
+def malloc_figures() -> dict[str, int]:
+    """glibc's heap: bytes in use (``malloc_used``, including its mmapped blocks) and bytes
+    freed but kept (``malloc_free``); empty off glibc."""
+    if _LIBC is None:
+        return {}
+    info = _LIBC.mallinfo2()
+    return {"malloc_used": info.uordblks + info.hblkhd, "malloc_free": info.fordblks}
+
+
+def pymalloc_figures() -> dict[str, int]:
+    """Python's own allocator (``sys._debugmallocstats``): its arenas, and the bytes of their
+    blocks in use."""
+    with tempfile.TemporaryFile() as capture:
+        saved = os.dup(2)
+        sys.stderr.flush()
+        os.dup2(capture.fileno(), 2)
+        try:
+            sys._debugmallocstats()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        capture.seek(0)
+        text = capture.read().decode("ascii", "replace")
+    figures: dict[str, int] = {}
+    for key, pattern in (
+        ("pymalloc_arenas", r"# arenas allocated current\s*=\s*([\d,]+)"),
+        ("pymalloc_used", r"# bytes in allocated blocks\s*=\s*([\d,]+)"),
+    ):
+        found = re.search(pattern, text)
+        if found:
+            figures[key] = int(found.group(1).replace(",", ""))
+    return figures
 
 
 def detached_widgets(app: App[Any]) -> list[Widget]:
@@ -183,6 +253,8 @@ class Diagnosis:
             "traced": self.traced(),
             "blocks": sys.getallocatedblocks(),
             "lru_entries": sum(wrapper.cache_info().currsize for wrapper in lru),
+            **pymalloc_figures(),
+            **malloc_figures(),
         }
         if len(app.screen_stack) == 1:
             counts = type_counts()
