@@ -7,6 +7,7 @@ import weakref
 from typing import Any
 
 from textual._styles_cache import StylesCache
+from textual.cache import LRUCache
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets._toast import Toast
@@ -130,3 +131,48 @@ async def test_widgets_that_went_leave_no_rendered_lines_behind(make_app: MakeAp
         widgets = sum(1 for obj in gc.get_objects() if isinstance(obj, Widget))
         assert caches <= widgets, "no StylesCache outlives its widget"
         assert caches - before < 20, "eight help screens and toasts later, about as many caches"
+
+
+def _orphaned_links(garbage: list[object]) -> int:
+    """How many of ``garbage`` are LRUCache entries still in a ring (``[prev, next, key, value]``)
+    that no cache holds: a dead widget's caches die with it, these were cleared and left."""
+    held = {
+        id(link) for obj in garbage if isinstance(obj, LRUCache) for link in obj._cache.values()
+    }
+    return sum(
+        1
+        for obj in garbage
+        if type(obj) is list
+        and len(obj) == 4
+        and type(obj[0]) is list
+        and type(obj[1]) is list
+        and id(obj) not in held
+    )
+
+
+async def test_a_table_that_clears_its_caches_leaves_nothing_to_the_cycle_collector(
+    make_app: MakeApp,
+) -> None:
+    # A table clears its render caches when its rows change wholesale (a filter).
+    # Textual's LRUCache.clear kept its entries' ring: each entry, with the lines it held, waited
+    # as a reference cycle for a full collection (seldom), and Python's arenas grew each wave.
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        gc.collect()
+        cached = sum(len(cache) for cache in gc.get_objects() if isinstance(cache, LRUCache))
+        assert cached > 100, "the screen drew through its caches"
+        gc.disable()
+        try:
+            for keys in (["slash", "a", "enter"], ["escape"], ["slash", "e", "enter"]):
+                await pilot.press(*keys)  # filters: the table refilled
+                await settle(pilot)
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            links = _orphaned_links(gc.garbage)
+            gc.garbage.clear()
+        finally:
+            gc.set_debug(0)
+            gc.enable()
+            gc.collect()
+        assert links == 0, f"{links} cache entries were left to the cycle collector"

@@ -10,6 +10,9 @@ baseline after the warm-up (``SOAK_DIAGNOSE_WARM_UP`` seconds, 60 by default) an
   tracing);
 - ``types.jsonl``: at each memory sample taken while only the first screen is open, the counts
   of the 150 commonest types, allocated blocks and entries of every ``lru_cache``;
+- ``garbage.jsonl`` with ``SOAK_DIAGNOSE_GARBAGE=1``: at each sample, a full collection, and
+  what it found unreachable (reference cycles) by type, the widgets among it and the frames
+  (exceptions keep their frames); this changes the app's collections, not for memory figures;
 - ``detached.txt`` with ``SOAK_DIAGNOSE_REFERRERS=1``: widgets alive that no screen of the app
   holds, by type, with who holds one of each (a chain of referrers up to the app or a screen;
   slow: the app stands still meanwhile);
@@ -40,6 +43,12 @@ ENV = "SOAK_DIAGNOSE"
 FRAMES_ENV = "SOAK_DIAGNOSE_FRAMES"
 REFERRERS_ENV = "SOAK_DIAGNOSE_REFERRERS"
 WARM_UP_ENV = "SOAK_DIAGNOSE_WARM_UP"
+GARBAGE_ENV = "SOAK_DIAGNOSE_GARBAGE"
+
+
+def _garbage_owner(frame: types.FrameType) -> str:
+    code = frame.f_code
+    return f"{code.co_filename.rsplit('/', 2)[-1]}:{code.co_name}"
 
 
 def type_counts() -> Counter[str]:
@@ -261,7 +270,35 @@ class Diagnosis:
             row = {"t": round(elapsed, 2), **figures, "types": dict(counts.most_common(150))}
             with (self.out / "types.jsonl").open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(row) + "\n")
+        if os.environ.get(GARBAGE_ENV):
+            self._garbage(elapsed)
         return figures
+
+    def _garbage(self, elapsed: float) -> None:
+        """What became cyclic garbage since the last sample (a full collection each sample)."""
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            found = gc.collect()
+            garbage = list(gc.garbage)
+            gc.garbage.clear()
+        finally:
+            gc.set_debug(0)
+        kinds: Counter[str] = Counter(
+            f"{type(o).__module__}.{type(o).__qualname__}" for o in garbage
+        )
+        widgets = Counter(type(o).__qualname__ for o in garbage if isinstance(o, Widget))
+        owners = Counter(_garbage_owner(o) for o in garbage if isinstance(o, types.FrameType))
+        row = {
+            "t": round(elapsed, 2),
+            "objects": found,
+            "widgets": dict(widgets.most_common(30)),
+            "frames": dict(owners.most_common(30)),
+            "types": dict(kinds.most_common(60)),
+        }
+        del garbage
+        gc.collect()
+        with (self.out / "garbage.jsonl").open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
 
     def mark(self, elapsed: float) -> None:
         """The baseline: what is alive after the warm-up."""
@@ -281,12 +318,13 @@ class Diagnosis:
         lines = [f"object types that grew from {self.at:g} s to {elapsed:g} s (gc-tracked)"]
         lines += [f"{diff:+8d}  {name}  (now {counts[name]})" for diff, name in grew[:80] if diff]
         (self.out / "types.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-        if os.environ.get(REFERRERS_ENV):
-            self._detached(app)
-        held = {"Strip", "FIFOCache", "Segment", "Text", "Style", "list", "RowKey", "Row"}
-        (self.out / "holders.txt").write_text("\n".join(ownership(held)) + "\n", encoding="utf-8")
         if self.baseline is not None:
             self._traces(elapsed)
+        if os.environ.get(REFERRERS_ENV):
+            self._detached(app)
+            held = {"Strip", "FIFOCache", "Segment", "Text", "Style", "list", "RowKey", "Row"}
+            lines = ownership(held)
+            (self.out / "holders.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _detached(self, app: App[Any]) -> None:
         dead = detached_widgets(app)

@@ -1,4 +1,4 @@
-"""KeysFooter, and the two places where Textual 8.2.8 keeps what the app let go.
+"""KeysFooter, and the three places where Textual 8.2.8 keeps what the app let go.
 
 ``Footer`` rebuilds its ``FooterKey`` widgets whenever a screen's bindings change (a selection
 moved, a refresh landed), and each new key binds itself to the footer's ``compact`` reactive.
@@ -15,6 +15,14 @@ every line it drew (toasts, footer keys, dialogs, closed screens: about 2 MiB a 
 soak, the soak's largest growth; Textualize/textual#6665). Importing this module (every screen
 does, for its footer) replaces that method with one cached on the colours alone: the same
 answers, nothing held per widget. :func:`release_styles_caches` applies it (once).
+
+``LRUCache`` (a ``DataTable``'s cells, rows and lines) links its entries in a ring. Its
+``clear()`` drops the index and keeps the ring: every entry, with its rendered lines, becomes a
+reference cycle that only a full collection frees. A table clears its caches on every change,
+and the entries had lived long enough to be in the oldest generation, collected seldom: under
+the soak tens of thousands of objects (8 MiB) waited at a time, and each wave left Python's
+arenas larger (its RSS never shrinks back). :func:`unlink_cleared_lru_entries` makes ``clear()``
+break the ring first, so that the entries are freed at once.
 """
 
 from __future__ import annotations
@@ -23,11 +31,18 @@ from functools import lru_cache
 from typing import Any
 
 from textual._styles_cache import StylesCache
+from textual.cache import LRUCache
 from textual.color import Color
 from textual.style import Style
 from textual.widgets import Footer
 
-__all__ = ["KeysFooter", "forget_closed_watchers", "inner_outer", "release_styles_caches"]
+__all__ = [
+    "KeysFooter",
+    "forget_closed_watchers",
+    "inner_outer",
+    "release_styles_caches",
+    "unlink_cleared_lru_entries",
+]
 
 
 def forget_closed_watchers(node: Any) -> int:
@@ -70,4 +85,19 @@ def release_styles_caches() -> None:
         textuals.cache_clear()  # what it held already (anything rendered before the import)
 
 
+def _clear_unlinked(cache: LRUCache[Any, Any]) -> None:
+    """``LRUCache.clear``, emptying each entry (``[prev, next, key, value]``) on the way."""
+    for link in cache._cache.values():
+        link.clear()
+    cache._cache.clear()
+    cache._full = False
+    cache._head = []
+
+
+def unlink_cleared_lru_entries() -> None:
+    """Make ``LRUCache.clear`` free its entries at once, not leave them to the cycle collector."""
+    LRUCache.clear = _clear_unlinked  # type: ignore[method-assign,assignment]
+
+
 release_styles_caches()
+unlink_cleared_lru_entries()
