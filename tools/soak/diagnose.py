@@ -2,7 +2,8 @@
 
 Off by default. ``SOAK_DIAGNOSE=DIR`` in the soak's environment
 (``SOAK_DIAGNOSE=/tmp/d python -m tools.soak --seconds 180``) makes the app process take a
-baseline after the warm-up (``SOAK_DIAGNOSE_WARM_UP`` seconds, 60 by default) and write into DIR, at the end:
+baseline after the warm-up (``SOAK_DIAGNOSE_WARM_UP`` seconds, 60 by default) and write into
+DIR (``types.txt`` at the end):
 
 - ``types.txt``: the object types whose count grew since the baseline (gc-tracked objects);
 - in each memory sample (``app-memory.jsonl``): Python's allocated blocks, pymalloc's arenas and
@@ -13,9 +14,10 @@ baseline after the warm-up (``SOAK_DIAGNOSE_WARM_UP`` seconds, 60 by default) an
 - ``garbage.jsonl`` with ``SOAK_DIAGNOSE_GARBAGE=1``: at each sample, a full collection, and
   what it found unreachable (reference cycles) by type, the widgets among it and the frames
   (exceptions keep their frames); this changes the app's collections, not for memory figures;
-- ``detached.txt`` with ``SOAK_DIAGNOSE_REFERRERS=1``: widgets alive that no screen of the app
-  holds, by type, with who holds one of each (a chain of referrers up to the app or a screen;
-  slow: the app stands still meanwhile);
+- ``detached.txt`` and ``holders.txt`` with ``SOAK_DIAGNOSE_REFERRERS=1``: widgets alive that no
+  screen of the app holds, with who holds one of each (a chain of referrers up to the app or a
+  screen), and who holds the strips, segments, texts and lists alive, by chain of holders (slow:
+  the app stands still meanwhile, long enough for a refresh on its way to fail);
 - ``traces.txt`` with ``SOAK_DIAGNOSE_FRAMES=N`` (N > 0): the allocations still alive that grew
   most, by traceback of N frames. Tracing slows the app a lot; counts alone do not.
 """
