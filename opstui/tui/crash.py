@@ -7,15 +7,32 @@ locals, the token replaced by ``***``) to a private file under the crash directo
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from rich.console import Group, RenderableType
 from rich.text import Text
+from textual.worker import WorkerFailed
 
 from opstui.api.text import one_line, safe_text
-from opstui.crash import KEEP_REPORTS, Redact, write_crash_report
+from opstui.crash import KEEP_REPORTS, Redact
+from opstui.crash import write_crash_report as _write_report
 
 __all__ = ["KEEP_REPORTS", "crash_summary", "write_crash_report"]
+
+
+def write_crash_report(
+    error: BaseException, directory: Path, redact: Redact, *, now: datetime | None = None
+) -> tuple[Path | None, str]:
+    """:func:`opstui.crash.write_crash_report`, with the call stack of a worker that failed.
+
+    Textual ends the app with a ``WorkerFailed`` it never raised: no frames of its own, and the
+    worker's exception not chained to it, so its report would hold one line. Chained as its
+    cause, the worker's exception (where the bug is) comes first, with its frames.
+    """
+    if isinstance(error, WorkerFailed) and error.__cause__ is None:
+        error.__cause__ = error.error
+    return _write_report(error, directory, redact, now=now)
 
 
 def crash_summary(

@@ -6,11 +6,16 @@ import gc
 import weakref
 from typing import Any
 
+from textual._styles_cache import StylesCache
+from textual.cache import LRUCache
 from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets._toast import Toast
 
 from opstui.api import PipelineStatus
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
+from opstui.tui.dialogs import HelpScreen
 from opstui.tui.screens.details import DetailsScreen
 from opstui.tui.screens.tasks import TasksScreen
 from tests.tui.conftest import (
@@ -95,3 +100,79 @@ async def test_finished_actions_leave_nothing_behind(make_app: MakeApp, sim: Sim
         assert len(action_bodies(sim)) == 2
         assert app.actions.in_flight == []
         assert app.actions.flights._flights == [] and app.actions._in_flight == set()
+
+
+def _alive(kind: type) -> int:
+    gc.collect()
+    return sum(1 for obj in gc.get_objects() if type(obj) is kind)
+
+
+async def test_widgets_that_went_leave_no_rendered_lines_behind(make_app: MakeApp) -> None:
+    # Each widget draws through its own StylesCache, which keeps the lines it drew. Textual's
+    # StylesCache.get_inner_outer is an lru_cache on the instance: its 1,024 keys would keep the
+    # StylesCache (and the lines) of every dialog, toast and footer key long after it went
+    # (Textualize/textual#6665); opstui's footer module makes it cache by colours alone.
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        before = _alive(StylesCache)
+        for round_ in range(8):
+            await pilot.press("question_mark")  # the help: a screen of widgets, drawn
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            app.notify(f"toast {round_}", timeout=0.01)  # drawn, then gone
+            await settle(pilot)
+        for _ in range(100):
+            if not app.screen.query(Toast):
+                break
+            await pilot.pause(0.02)
+        caches = _alive(StylesCache)
+        widgets = sum(1 for obj in gc.get_objects() if isinstance(obj, Widget))
+        assert caches <= widgets, "no StylesCache outlives its widget"
+        assert caches - before < 20, "eight help screens and toasts later, about as many caches"
+
+
+def _orphaned_links(garbage: list[object]) -> int:
+    """How many of ``garbage`` are LRUCache entries still in a ring (``[prev, next, key, value]``)
+    that no cache holds: a dead widget's caches die with it, these were cleared and left."""
+    held = {
+        id(link) for obj in garbage if isinstance(obj, LRUCache) for link in obj._cache.values()
+    }
+    return sum(
+        1
+        for obj in garbage
+        if type(obj) is list
+        and len(obj) == 4
+        and type(obj[0]) is list
+        and type(obj[1]) is list
+        and id(obj) not in held
+    )
+
+
+async def test_a_table_that_clears_its_caches_leaves_nothing_to_the_cycle_collector(
+    make_app: MakeApp,
+) -> None:
+    # A table clears its render caches when its rows change wholesale (a filter).
+    # Textual's LRUCache.clear kept its entries' ring: each entry, with the lines it held, waited
+    # as a reference cycle for a full collection (seldom), and Python's arenas grew each wave.
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        gc.collect()
+        cached = sum(len(cache) for cache in gc.get_objects() if isinstance(cache, LRUCache))
+        assert cached > 100, "the screen drew through its caches"
+        gc.disable()
+        try:
+            for keys in (["slash", "a", "enter"], ["escape"], ["slash", "e", "enter"]):
+                await pilot.press(*keys)  # filters: the table refilled
+                await settle(pilot)
+            gc.set_debug(gc.DEBUG_SAVEALL)
+            gc.collect()
+            links = _orphaned_links(gc.garbage)
+            gc.garbage.clear()
+        finally:
+            gc.set_debug(0)
+            gc.enable()
+            gc.collect()
+        assert links == 0, f"{links} cache entries were left to the cycle collector"

@@ -37,6 +37,7 @@ from opstui.tui.dialogs import ConfirmDialog, HelpScreen, RejectDialog
 from opstui.tui.screens.approvals import ApprovalsScreen
 from opstui.tui.screens.details import DetailsScreen
 from opstui.tui.screens.pipelines import PipelinesScreen
+from tools.soak.diagnose import Diagnosis
 
 SIZE = (120, 36)
 KEY_GAP = 0.05
@@ -199,6 +200,7 @@ async def soak(args: argparse.Namespace) -> None:
         audit_log=Path(args.audit_log),
     )
     del token
+    diagnosis = Diagnosis.from_environment()
     app = SoakApp(settings)
     stalls = Stalls()
     operator: Operator | None = None
@@ -216,7 +218,12 @@ async def soak(args: argparse.Namespace) -> None:
                 now = time.monotonic()
                 if now >= next_sample:
                     next_sample = now + args.sample_every
-                    _append(Path(args.samples), _sample(app, operator, now - started))
+                    sample = _sample(app, operator, now - started)
+                    if diagnosis is not None:
+                        sample.update(diagnosis.sample(app, now - started))
+                        if diagnosis.at is None and now - started >= diagnosis.warm_up:
+                            diagnosis.mark(now - started)
+                    _append(Path(args.samples), sample)
                 await operator.step()
                 await asyncio.sleep(operator.random.uniform(0.05, 0.25))
             await operator.drain(args.timeout * 2 + 5)
@@ -225,6 +232,8 @@ async def soak(args: argparse.Namespace) -> None:
             for _ in range(5):
                 await pilot.pause(0.05)
             ticking.cancel()
+            if diagnosis is not None:
+                diagnosis.finish(app, time.monotonic() - started)
     finally:
         summary = {
             "seconds": round(time.monotonic() - started, 2),
