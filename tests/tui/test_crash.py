@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual.worker import WorkerFailed
 
 from opstui.tui.crash import crash_summary, write_crash_report
 from opstui.tui.screens.pipelines import PipelinesScreen
@@ -77,3 +78,22 @@ def test_when_no_report_can_be_written_the_locals_free_traceback_is_shown(tmp_pa
     shown = console.file.getvalue()  # type: ignore[attr-defined]
     assert "could not be written" in shown and "in fail" in shown
     assert "boom ***" in shown and TOKEN not in shown and "\x1b" not in shown
+
+
+def test_a_failed_workers_report_shows_the_workers_own_call_stack(tmp_path: Path) -> None:
+    """Textual ends the app with a WorkerFailed it never raised: without the worker's frames
+    the report would say nothing of where the bug is."""
+
+    def fail() -> None:
+        raise BugError("in a worker")
+
+    try:
+        fail()
+    except BugError as error:
+        failed = WorkerFailed(error)
+    path, report = write_crash_report(failed, tmp_path, lambda text: text)
+    assert path is not None and path.read_text() == report
+    assert "in fail" in report
+    assert "BugError: in a worker" in report
+    assert "WorkerFailed" in report
+    assert report.index("BugError: in a worker") < report.index("WorkerFailed")

@@ -9,6 +9,7 @@ twelve polls, what a five-second refresh gives (a full list about once a minute)
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
@@ -402,3 +403,16 @@ async def test_a_failing_poll_backs_off_by_the_one_rule_and_says_so_once(
         assert status_line(app) == "updated 0s ago"
         assert app.store.next_delay() == 3600
         assert len([n for n in notes(app) if n == BACK_ONLINE]) == 1
+
+
+async def test_the_first_load_is_frozen_out_of_the_collectors_way_until_the_end(
+    make_app: MakeApp,
+) -> None:
+    """Textual's cyclic garbage then waits less for a full pass, and the arenas stay small
+    (what ``make soak-long`` measures); the end unfreezes it, so a process running app after
+    app (this one) never piles them up uncollectable."""
+    app = service_app(make_app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0

@@ -49,10 +49,7 @@ from opstui.tui.data.pipelines import (
 from opstui.tui.notify import Notifier
 from opstui.tui.store import LivePhase, PipelinesChanged, PipelineStore, describe_error
 
-__all__ = ["BACK_ONLINE", "FREEZE_AT", "V1_FALLBACK", "DataService"]
-
-FREEZE_AT = 2000
-"""From this many pipelines on, the first load is frozen out of the cyclic collector's way."""
+__all__ = ["BACK_ONLINE", "V1_FALLBACK", "DataService"]
 
 BACK_ONLINE = "Back online: the pipelines are live again."
 V1_FALLBACK = (
@@ -101,6 +98,8 @@ class DataService:
         self._list_worker: Worker[None] | None = None
         self._open: dict[int, str] = {}
         self._stopped = False
+        self._froze = False
+        """Whether this service froze the first load out of the collector's way (gc.freeze)."""
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -119,6 +118,11 @@ class DataService:
             workers.cancel_group(self.owner, group)
         for key in list(self._open):
             workers.cancel_group(self.owner, f"details-{key}")
+        if self._froze:
+            # What the first load froze may go now (the next profile freezes its own; a test
+            # process runs app after app, which must not pile up uncollectable).
+            self._froze = False
+            gc.unfreeze()
 
     def set_paused(self, paused: bool) -> None:
         """Pause the polls, or resume them with a full list at once."""
@@ -238,12 +242,16 @@ class DataService:
                 self.store.loading(None)
             self._failed(error)
             return
-        if first and len(self.store.pipelines) >= FREEZE_AT:
-            # What the first load holds lives as long as the app: the cyclic collector need not
-            # walk it again (at ten thousand pipelines its full passes, not the decoding, were
-            # what stalled the app). Once only: what is frozen is never collected, and a later
-            # moment would freeze screens and messages that are soon garbage.
+        if first:
+            # What start-up and the first load made lives as long as the app (modules, CSS, the
+            # first screen, the pipelines): out of the cyclic collector's way, its full passes
+            # neither stall the app (at ten thousand pipelines they, not the decoding, did) nor
+            # wait so long that Textual's cyclic garbage spreads Python's arenas (the soak's
+            # memory grew so). The young garbage goes first; once only: a later moment would
+            # freeze screens and messages that are soon garbage. ``stop`` undoes it.
+            gc.collect(1)
             gc.freeze()
+            self._froze = True
         self._listed = True
         self._list_due = False
         self._polls_since_list = 0
