@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from textual.app import App
@@ -171,7 +172,10 @@ class DataService:
     def poll_now(self) -> None:
         """One poll now, as the timer would start it (the hot set, or the full list when due)."""
         self._stop_timer()
-        self.owner.run_worker(self._poll(), group="poll", exclusive=True)
+        # Workers get the coroutine function, never a coroutine: one cancelled before it ran
+        # would be a coroutine never awaited (a warning on stderr, noise at exit). Textual's
+        # WorkType reads ``async def -> None`` as Never, hence the ignores.
+        self.owner.run_worker(self._poll, group="poll", exclusive=True)  # type: ignore[arg-type]
 
     async def _poll(self) -> None:
         try:
@@ -214,14 +218,14 @@ class DataService:
         """The full list now (``ctrl+r``, after a create, clone or delete): replaces one in
         flight, but cancels no status read."""
         self._list_worker = self.owner.run_worker(
-            self._list_then_arm(), group="refresh", exclusive=True
+            self._list_then_arm, group="refresh", exclusive=True
         )
 
     async def _await_list(self) -> None:
         worker = self._list_worker
         if worker is None or worker.is_finished:
             worker = self._list_worker = self.owner.run_worker(
-                self._list(), group="refresh", exclusive=True
+                self._list, group="refresh", exclusive=True
             )
         with suppress(WorkerCancelled, WorkerFailed):
             await worker.wait()
@@ -264,7 +268,7 @@ class DataService:
         goes on, and of two documents the store keeps the newer."""
         wanted = list(ids)
         if wanted:
-            self.owner.run_worker(self._rows(wanted), group="refresh-rows")
+            self.owner.run_worker(partial(self._rows, wanted), group="refresh-rows")  # type: ignore[arg-type]
 
     async def _rows(self, ids: list[str]) -> None:
         if self.fallback or self._cheaper_to_list(len(ids)):
@@ -298,7 +302,9 @@ class DataService:
         pipeline_id = self._open.get(id(owner))
         if pipeline_id is not None:
             self.owner.run_worker(
-                self._details(pipeline_id), group=f"details-{id(owner)}", exclusive=True
+                partial(self._details, pipeline_id),  # type: ignore[arg-type]
+                group=f"details-{id(owner)}",
+                exclusive=True,
             )
 
     async def _details(self, pipeline_id: str) -> None:

@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Protocol
 
 from textual.app import App
@@ -290,7 +291,11 @@ class TaskFeed:
             if self._client.status_documents is False:
                 self._list_now()
             else:
-                self._host.run_worker(self._read(list(ids)), group="task-status")
+                # A function, not a coroutine (see DataService.poll_now).
+                self._host.run_worker(
+                    partial(self._read, list(ids)),  # type: ignore[arg-type]
+                    group="task-status",
+                )
             return
         if self.watched:
             self._list_now()
@@ -300,7 +305,7 @@ class TaskFeed:
             self._again = True
             return
         self._stop_timer()
-        self._listing = self._host.run_worker(self._list(), group="task-list")
+        self._listing = self._host.run_worker(self._list, group="task-list")
 
     async def _list(self) -> None:
         """One full list; the next is armed when it ends (not when it is cancelled)."""
