@@ -40,16 +40,17 @@ class SetupChoice:
 def _guide(config_path: Path, profiles: Sequence[ProfileInfo]) -> Text:
     text = Text()
     text.append("No Opsera server is configured.\n\n", style="bold")
-    text.append("To use your tenant, write a config file (it asks for the base URL and how to\n")
+    # No newline inside a sentence: the dialog wraps to the terminal's width (80x24 too).
+    text.append("To use your tenant, write a config file (it asks for the base URL and how to ")
     text.append("get the token, and keeps the file private):\n\n")
     text.append("    opstui config init\n\n", style="bold")
     text.append("It goes to ")
     text.append(safe_text(config_path, 200), style="bold")
-    text.append(" (OPSTUI_CONFIG names another).\nOr, for one shell: ")
-    text.append("export OPSTUI_BASE_URL=https://... OPSTUI_TOKEN=...", style="bold")
+    text.append(" (OPSTUI_CONFIG names another).\n\nOr, for one shell:\n\n    ")
+    text.append("export OPSTUI_BASE_URL=https://...  OPSTUI_TOKEN=...", style="bold")
     text.append("\n\n")
     if profiles:
-        text.append("The file names these profiles but no default_profile: enter starts on one\n")
+        text.append("The file names these profiles but no default_profile: enter starts on one ")
         text.append("(or: opstui --profile NAME).\n")
     return text
 
