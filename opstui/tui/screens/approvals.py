@@ -34,8 +34,8 @@ from opstui.tui.screens._acting import (
     ActingScreen,
     StoreRows,
 )
+from opstui.tui.screens._hosting import status_bar
 from opstui.tui.screens._keys import APP_HELP, LIVE_HELP, HelpSection
-from opstui.tui.screens.details import status_bar
 from opstui.tui.store import LivePhase, PipelinesChanged, PipelineStore
 from opstui.tui.widgets.approvals_table import ApprovalsTable, gates_in_order
 from opstui.tui.widgets.footer import KeysFooter

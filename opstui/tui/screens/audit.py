@@ -25,8 +25,12 @@ from opstui.tui.actions import Performed
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import Bound
 from opstui.tui.screens._explain import ExplainingScreen
+from opstui.tui.screens._hosting import (
+    status_bar,
+    subscribe_action_done,
+    unsubscribe_action_done,
+)
 from opstui.tui.screens._keys import APP_HELP, HelpSection
-from opstui.tui.screens.details import status_bar, subscribe_action_done, unsubscribe_action_done
 from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.status_bar import Tenant, tenant_text
 

@@ -11,34 +11,38 @@ the service to read it at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar, Protocol, cast
+from typing import TYPE_CHECKING, ClassVar
 
-from rich.console import Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.css.query import NoMatches
-from textual.dom import DOMNode
-from textual.signal import Signal
 from textual.widgets import Static
 
-from opstui.api import ActivityEntry, Pipeline, Task
+from opstui.api import ActivityEntry, Pipeline
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.data.details import DetailsRead, LiveStatus
-from opstui.tui.format import duration, plain, relative, safe_text, status_text
+from opstui.tui.format import safe_text
 from opstui.tui.keymap import Bound
+from opstui.tui.screens._details_render import render_gate, render_heading, render_summary
 from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
+from opstui.tui.screens._hosting import (
+    ActionHost,
+    hand_over,
+    status_bar,
+    subscribe_action_done,
+    unsubscribe_action_done,
+)
 from opstui.tui.screens._keys import APP_HELP, HelpSection
 from opstui.tui.store import PipelinesChanged
-from opstui.tui.widgets.activity_log import ActivityLog, entry_time
+from opstui.tui.widgets.activity_log import ActivityLog
 from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.plan_view import PlanView
-from opstui.tui.widgets.status_bar import Tenant, tenant_text
+from opstui.tui.widgets.status_bar import Tenant
 
 if TYPE_CHECKING:
     from opstui.tui.data.service import DataService
@@ -49,6 +53,9 @@ __all__ = [
     "DetailsScreen",
     "LiveStatus",
     "hand_over",
+    "render_gate",
+    "render_heading",
+    "render_summary",
     "status_bar",
     "subscribe_action_done",
     "unsubscribe_action_done",
@@ -65,155 +72,6 @@ PIPELINE_KEY_ACTIONS: dict[str, str] = {
     "delete": "delete",
 }
 """The screen's key actions, and the Opsera action each asks the app for (``e``: ``update``)."""
-
-
-class ActionHost(Protocol):
-    """What the screens need from the app: one entry point for every action.
-
-    ``perform_action`` shows the dialogs, re-checks and sends, in a worker of its own, and returns
-    at once; the app's ``action_done`` signal says when the action was really sent.
-    """
-
-    def perform_action(self, action: str, items: Sequence[Pipeline | Task]) -> None:
-        """Ask for, re-check and send ``action`` for ``items``."""
-        ...
-
-
-def hand_over(node: DOMNode, action: str, items: Sequence[Pipeline | Task]) -> None:
-    """Give ``action`` for ``items`` to the app: the one seam between screens and actions."""
-    cast(ActionHost, node.app).perform_action(action, list(items))
-
-
-def subscribe_action_done(node: DOMNode, callback: Callable[[Performed], object]) -> None:
-    """Call ``callback`` with each action the app completes, if the app publishes them.
-
-    The app's ``perform_action`` may return before the action is sent (it runs the dialogs in a
-    worker of its own); its ``action_done`` signal says when it is really done.
-    """
-    signal = getattr(node.app, "action_done", None)
-    if isinstance(signal, Signal):
-        signal.subscribe(node, callback)
-
-
-def unsubscribe_action_done(node: DOMNode) -> None:
-    """Undo :func:`subscribe_action_done` (on unmount).
-
-    A Textual signal holds each subscriber strongly (its callback closes over the node) until the
-    next publish finds it gone; actions can be rare, so a popped screen must let go itself.
-    """
-    signal = getattr(node.app, "action_done", None)
-    if isinstance(signal, Signal):
-        signal.unsubscribe(node)
-
-
-def status_bar(left: Text, right: Text | str) -> RenderableType:
-    """A one-line status bar; ``right`` always shows whole, ``left`` is cut when short of room.
-
-    A plain-string ``right`` is a key hint, shown dim.
-    """
-    grid = Table.grid(padding=(0, 2), expand=True)
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    grid.add_column(justify="right", no_wrap=True)
-    grid.add_row(left, Text(right, style="dim") if isinstance(right, str) else right)
-    return grid
-
-
-def _label(text: str) -> Text:
-    return Text(text, style="dim")
-
-
-def _or_dash(text: str, limit: int = 200) -> Text:
-    return plain(text, limit=limit) if text.strip() else Text("—", style="dim")
-
-
-def render_heading(pipeline: Pipeline, tenant: Tenant | None = None) -> RenderableType:
-    """The server (``prod · read-only``) and the name, left, and the state word, right."""
-    grid = Table.grid(padding=(0, 2), expand=True)
-    grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-    grid.add_column(justify="right", no_wrap=True)
-    name = plain(pipeline.name or "(unnamed pipeline)", style="bold", limit=120)
-    if tenant is not None:
-        name = Text.assemble(tenant_text(tenant, server_style="dim"), (" · ", "dim"), name)
-    grid.add_row(name, status_text(pipeline.status))
-    return grid
-
-
-def render_summary(pipeline: Pipeline, now: datetime) -> RenderableType:
-    """Description, then id, type and active; owner and tags; runs, last run and current step.
-
-    Labels are dim words inline, so the block is four lines at 80 columns and wraps when a value
-    is long, instead of squeezing values into a column.
-    """
-    lines: list[Text] = []
-    if pipeline.description.strip():
-        lines.append(plain(safe_text(pipeline.description, 500)))
-    else:
-        lines.append(Text("no description", style="dim"))
-    sep = (" · ", "dim")
-    lines.append(
-        Text.assemble(
-            _label("id "),
-            plain(pipeline.id, limit=60),
-            sep,
-            _label("type "),
-            _or_dash(", ".join(pipeline.type), 60),
-            sep,
-            "active" if pipeline.active else Text("inactive: runs cannot start", style="bold"),
-        )
-    )
-    lines.append(
-        Text.assemble(
-            _label("owner "),
-            _or_dash(pipeline.owner_name or pipeline.owner, 80),
-            sep,
-            _label("tags "),
-            _or_dash(pipeline.tag_text, 300),
-        )
-    )
-    runs = Text.assemble(_label("runs "), str(pipeline.run_count))
-    last_status = pipeline.last_run_status
-    last_time = pipeline.last_run_completed
-    if last_status or last_time is not None:
-        runs.append_text(Text.assemble(sep, _label("last run ")))
-        if last_status:
-            runs.append_text(plain(last_status, limit=20))
-            runs.append(" ")
-        runs.append(relative(last_time, now, never="(no time)"))
-    elif pipeline.run_count == 0:
-        runs.append_text(Text.assemble(sep, _label("never ran")))
-    if pipeline.step_text:
-        runs.append_text(Text.assemble(sep, _label("step "), plain(pipeline.step_text, limit=120)))
-    lines.append(runs)
-    return Group(*lines)
-
-
-def render_gate(pipeline: Pipeline, now: datetime) -> RenderableType | None:
-    """What the pipeline waits for at its approval gate; None when it is not awaiting approval."""
-    gate = pipeline.gate
-    if gate is None:
-        return None
-    index = pipeline.current_step_index
-    lines: list[Text] = []
-    heading = plain(gate.name or "(unnamed gate)", style="bold", limit=80)
-    if index is not None:
-        heading.append(f"  step {index + 1} of {len(pipeline.plan)}", style="dim")
-    lines.append(heading)
-    since = pipeline.waiting_since
-    if since is not None:
-        lines.append(
-            Text.assemble(
-                ("waiting since ", "dim"),
-                entry_time(since, now),
-                (" · for ", "dim"),
-                (duration((now - since).total_seconds()), "bold"),
-            )
-        )
-    if gate.message.strip():
-        lines.append(plain(safe_text(gate.message, 500)))
-    approvers = gate.approvers  # one reading of approvers, shared with the inbox
-    if approvers:
-        lines.append(Text.assemble(("approvers ", "dim"), plain(", ".join(approvers), limit=300)))
-    return Group(*lines)
 
 
 class DetailsScreen(ExplainingScreen):

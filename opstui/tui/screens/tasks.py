@@ -28,13 +28,13 @@ from opstui.tui.data.tasks import TasksChanged, TaskSource, newest_first
 from opstui.tui.format import STATUS_ORDER, duration, relative, safe_text
 from opstui.tui.keymap import Bound
 from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
-from opstui.tui.screens._keys import APP_HELP, HelpSection
-from opstui.tui.screens.details import (
+from opstui.tui.screens._hosting import (
     hand_over,
     status_bar,
     subscribe_action_done,
     unsubscribe_action_done,
 )
+from opstui.tui.screens._keys import APP_HELP, HelpSection
 from opstui.tui.store import LivePhase, LiveState
 from opstui.tui.widgets.footer import KeysFooter
 from opstui.tui.widgets.status_bar import Tenant, skipped_text, tenant_text
