@@ -7,6 +7,7 @@ simulator's manual clock, so what the screen shows is the same on every run.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from rich.console import Console
 from rich.text import Text
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
+from textual.worker import WorkerFailed
 
 from opstui.api import Pipeline, PipelineStatus
 from opstui.api.text import safe_text
@@ -92,7 +94,16 @@ def client_of(app: OpstuiApp) -> TestClient:
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until every worker (poll, action) has finished and the screen has caught up."""
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    # Not ``workers.wait_for_complete()``: it raises WorkerCancelled when a worker was cancelled
+    # meanwhile (a details poll replaced by the next one), which is the app working as meant.
+    for _ in range(20):
+        busy = [worker for worker in pilot.app.workers if not worker.is_finished]
+        if not busy:
+            break
+        results = await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
+        failed = [result for result in results if isinstance(result, WorkerFailed)]
+        if failed:
+            raise failed[0]
     await pilot.pause()
 
 
