@@ -53,10 +53,12 @@ def goal_table(figures: Figures) -> list[Line]:
         found = figures[f"start:{count}"]
         ours, base = found["opstui_s"], found["floor_s"]
         if count <= 40:
+            cpu, base_cpu = found.get("opstui_cpu_s"), found.get("floor_cpu_s")
+            by_cpu = f"; CPU {cpu / base_cpu:.2f}x" if cpu and base_cpu else ""
             lines.append(
                 Line(
                     f"start to data on screen, {count:,}",
-                    f"{_s(ours)} ({ours / base:.2f}x)",
+                    f"{_s(ours)} ({ours / base:.2f}x{by_cpu})",
                     _s(base),
                     "<= 1.2x the floor",
                     ours <= 1.2 * base,
@@ -149,6 +151,17 @@ def goal_table(figures: Figures) -> list[Line]:
                 "" if base is None else f"{base * 100:.2f}%",
                 "<= 1% of a core",
                 idle["cpu"] <= 0.01,
+            )
+        )
+    rest = figures.get("idle-rest:opstui")
+    if rest is not None:
+        lines.append(
+            Line(
+                "idle CPU, 40 pipelines, nothing changing",
+                f"{rest['cpu'] * 100:.2f}%",
+                "",
+                "<= 1% of a core",
+                rest["cpu"] <= 0.01,
             )
         )
     cli = figures.get("cli")

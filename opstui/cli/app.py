@@ -1,7 +1,7 @@
 """Running the app (on a server or on the built-in demo simulator) and the simulator alone.
 
 Textual and the simulator are imported only inside these functions: the subcommands never pay
-for them (``tests/test_layers.py``).
+for them (``tests/test_layers.py``), and the app on a server never loads the simulator.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from opstui.config import (
     list_profiles,
     load_settings,
 )
-from opstui.sim.faults import parse_faults
 
 if TYPE_CHECKING:
     from opstui.tui.screens.setup import SetupChoice
@@ -195,6 +194,7 @@ def _run_demo(
 
 def run_sim(args: argparse.Namespace, out: Output) -> int:
     """``opstui sim``: the simulator in the foreground until Ctrl-C."""
+    from opstui.sim.faults import parse_faults
     from opstui.sim.server import run_sim as serve
 
     if not (math.isfinite(args.speed) and args.speed > 0):

@@ -7,20 +7,19 @@ per outage. After an action, the affected rows are read again in a worker of the
 full list in flight is not cancelled.
 
 Quitting while an action is on its way asks first; if the app ends anyway (quit anyway, SIGTERM,
-SIGHUP), each such action's audit line is still written, with the outcome unknown. If a bug ends
-the app, it shows no local variables and no token: one line, and a report file to attach.
+SIGHUP: :mod:`opstui.tui.ending`), each such action's audit line is still written, with the
+outcome unknown. If a bug ends the app, it shows no local variables and no token: one line, and a
+report file to attach (:class:`opstui.tui.crash.CrashReporting`). The profile picker and the
+switch of server live in :mod:`opstui.tui.profile_switch`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import signal
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal
 
-from rich.console import RenderableType
 from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -28,29 +27,27 @@ from textual.notifications import SeverityLevel as Severity
 from textual.screen import Screen
 from textual.signal import Signal
 
-from opstui.api import OpseraClient, OpseraError, Pipeline, RetryPolicy, Task
+from opstui.api import OpseraClient, Pipeline, RetryPolicy, Task
 from opstui.audit import AuditLog
-from opstui.config import ConfigError, ProfileInfo, Settings
+from opstui.config import ProfileInfo, Settings
 from opstui.connect import open_client
 from opstui.tui.actions import ActionRunner, Performed
 from opstui.tui.commands import PipelineCommands
-from opstui.tui.crash import crash_summary, write_crash_report
+from opstui.tui.crash import CrashReporting
 from opstui.tui.data.service import DataService
 from opstui.tui.data.tasks import TaskFeed
-from opstui.tui.dialogs import HelpScreen, QuitDialog, Target
-from opstui.tui.dialogs.profiles import ProfilePicker
+from opstui.tui.ending import EndingSignals, exit_code, signal_name
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import normalize_keymap
-from opstui.tui.keyscopes import bindings_on, check_keymap, help_sections
 from opstui.tui.notify import Notifier
+from opstui.tui.profile_switch import ProfileSwitching
 from opstui.tui.screens._explain import READ_ONLY
-from opstui.tui.screens.approvals import ApprovalsScreen
-from opstui.tui.screens.audit import AuditScreen
-from opstui.tui.screens.details import DetailsScreen
 from opstui.tui.screens.pipelines import PipelinesScreen
-from opstui.tui.screens.tasks import TasksScreen
 from opstui.tui.store import PipelineStore
 from opstui.tui.widgets.status_bar import Tenant
+
+# The other screens, the dialogs and the keymap check (which reads every screen's keys) are
+# imported where they are first needed: the app's start pays only for the pipelines screen.
 
 __all__ = ["APP_RETRY", "OpstuiApp", "Start"]
 
@@ -59,17 +56,12 @@ APP_RETRY = RetryPolicy(attempts=2)
 
 Start = Literal["pipelines", "approvals"]
 
-ENDING_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-"""Signals that end the app the orderly way (the audit lines of actions on their way written)."""
-
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class OpstuiApp(App[None]):
+class OpstuiApp(ProfileSwitching, CrashReporting):
     """Opsera pipelines, live, in a terminal.
 
     Attributes:
@@ -131,13 +123,15 @@ class OpstuiApp(App[None]):
         self.action_done: Signal[Performed] = Signal(self, "action-done")
         self._connect(settings, client)
         self._asking = False
-        self._crash: BaseException | None = None
-        self._crash_summary: RenderableType | None = None
-        self._signals: list[tuple[int, Any]] = []
+        self._ending = EndingSignals(self._ended_by_signal)
         self.keymap = normalize_keymap(settings.keymap)
         """The user's ``[keymap]``, keys in Textual's long form."""
-        self.keymap_problems = check_keymap(self.keymap, type(self))
+        self.keymap_problems: list[str] = []
         """What is wrong with the keymap (said at start-up and in the help), one line each."""
+        if self.keymap:  # no keymap, no problem: the screens' keys are read only for one
+            from opstui.tui.keyscopes import check_keymap
+
+            self.keymap_problems = check_keymap(self.keymap, type(self))
         self.set_keymap(self.keymap)
 
     def _connect(self, settings: Settings, client: OpseraClient | None = None) -> None:
@@ -209,7 +203,7 @@ class OpstuiApp(App[None]):
                 markup=False,
                 timeout=15,
             )
-        self._catch_ending_signals()
+        self._ending.catch()
         self.data.start()
 
     def _apply_theme(self) -> None:
@@ -235,62 +229,13 @@ class OpstuiApp(App[None]):
         self.data.stop()
         self.actions.abandon()  # an action still on its way: audited as unknown, before the end
         self.workers.cancel_all()  # no poll may start a request on the client closed below
-        self._release_ending_signals()
+        self._ending.release()
         await self.client.aclose()
 
-    def _catch_ending_signals(self) -> None:
-        """End the orderly way on SIGTERM/SIGHUP, so actions on their way are still audited."""
-        loop = asyncio.get_running_loop()
-        for number in ENDING_SIGNALS:
-            try:
-                previous = signal.getsignal(number)
-                loop.add_signal_handler(number, self._ended_by_signal, number)
-            except (NotImplementedError, RuntimeError, ValueError):
-                continue  # not the main thread, or no signals here (Windows)
-            self._signals.append((number, previous))
-
-    def _release_ending_signals(self) -> None:
-        loop = asyncio.get_running_loop()
-        for number, previous in self._signals:
-            loop.remove_signal_handler(number)
-            signal.signal(number, previous)
-        self._signals.clear()
-
     def _ended_by_signal(self, number: int) -> None:
-        name = signal.Signals(number).name
+        name = signal_name(number)
         self.actions.abandon(f"the app was ended by {name} before the server answered")
-        self.exit(return_code=128 + number)  # what a shell reports for a process ended so
-
-    # -- a crash --------------------------------------------------------------------------
-
-    def _handle_exception(self, error: Exception) -> None:
-        self._crash = error
-        super()._handle_exception(error)
-
-    def _fatal_error(self) -> None:
-        """A bug ends the app: no locals on screen (one could hold the token), and a report file.
-
-        Textual prints a traceback with every frame's local variables; opstui shows one line
-        and where the full report (without locals, the token replaced by ``***``) was written.
-        """
-        self.bell()
-        error = self._crash or RuntimeError("unknown error")
-        path, report = write_crash_report(error, self.settings.crash_dir, self._redact)
-        self._crash_summary = crash_summary(error, path, report, self._redact)
-        self._close_messages_no_wait()
-
-    def _print_error_renderables(self) -> None:
-        super()._print_error_renderables()
-        if self._crash_summary is not None:
-            # Not wrapped by Rich (the terminal wraps), so the report's path copies whole.
-            self.error_console.print(self._crash_summary, soft_wrap=True)
-            self._crash_summary = None
-
-    def _redact(self, text: str) -> str:
-        """``text`` without the token (it reaches a crash report only as ``***``)."""
-        if self.settings.token is None or not self.settings.token.reveal():
-            return text
-        return text.replace(self.settings.token.reveal(), "***")
+        self.exit(return_code=exit_code(number))
 
     # -- the live refresh -----------------------------------------------------------------
 
@@ -358,37 +303,31 @@ class OpstuiApp(App[None]):
 
     def open_details(self, pipeline: Pipeline) -> None:
         """Push the details of ``pipeline``."""
+        from opstui.tui.screens.details import DetailsScreen
+
         self.push_screen(DetailsScreen(pipeline, data=self.data, now=self.now, tenant=self.tenant))
 
     def open_approvals(self) -> None:
         """Show the approvals inbox over the pipelines (``A`` or escape comes back)."""
+        from opstui.tui.screens.approvals import ApprovalsScreen
+
         if not isinstance(self.screen, ApprovalsScreen):
             self.push_screen(ApprovalsScreen(self.store))
 
     def close_approvals(self) -> None:
         """Leave the approvals inbox for the pipelines screen under it."""
+        from opstui.tui.screens.approvals import ApprovalsScreen
+
         if isinstance(self.screen, ApprovalsScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
 
     def open_tasks(self) -> None:
         """Show the tasks (their screen returns here with escape or ``t``)."""
+        from opstui.tui.screens.tasks import TasksScreen
+
         self.push_screen(TasksScreen(self.task_feed, now=self.now, tenant=self.tenant))
 
-    # -- profiles -------------------------------------------------------------------------
-
-    def action_profiles(self) -> None:
-        """The profile picker: switch server without a restart (or say why not)."""
-        if isinstance(self.screen, ProfilePicker):
-            return
-        refused = self._switch_refused()
-        if refused is None and (self._profiles is None or self._load_profile is None):
-            refused = self._no_switch or "No profiles to switch between."
-        if refused is not None:
-            self.notify(refused, title="Profiles", severity="warning", markup=False, timeout=6)
-            return
-        assert self._profiles is not None and self._load_profile is not None
-        picker = ProfilePicker(self._profiles, self._load_profile, current=self.settings.profile)
-        self.push_screen(picker, callback=self._profile_chosen)
+    # -- profiles (the picker and the switch: opstui.tui.profile_switch) --------------------
 
     def _new_notifier(self, settings: Settings) -> Notifier:
         return Notifier(
@@ -399,83 +338,19 @@ class OpstuiApp(App[None]):
             tmux=bool(os.environ.get("TMUX")),
         )
 
-    def _switch_refused(self) -> str | None:
-        """Why the profile cannot be switched now (an action on its way), or None."""
-        if self.actions.in_flight or self._asking:
-            return (
-                "An action is on its way: its outcome belongs to this profile. "
-                "Switch once it has landed."
-            )
-        return None
-
-    def _profile_chosen(self, settings: Settings | None) -> None:
-        if settings is not None:
-            # On the app's own queue: the screen that asked is about to be replaced.
-            self.call_next(self.switch_profile, settings)
-
-    async def switch_profile(self, settings: Settings) -> bool:
-        """Move to another server: everything per-profile is made anew; False when refused.
-
-        Refused (and said) while an action is on its way. Otherwise the poll stops (its answer
-        from the old server never lands), :meth:`_connect` builds client, audit, actions and
-        store for ``settings``, every screen goes (marks, the inbox, the details and their polls
-        with them), a fresh pipelines screen shows the new server, its header naming it, and
-        the old client is closed: the old profile's token goes nowhere after this. If the new
-        client cannot be made, the app stays on the old profile (afresh) and says why.
-        """
-        refused = self._switch_refused()
-        if refused is not None:
-            self.notify(refused, title="Profiles", severity="warning", markup=False, timeout=6)
-            return False
-        old_settings, old_client = self.settings, self.client
-        self.data.stop()
-        for worker in list(self.workers):
-            if worker.node is self and not worker.is_finished:
-                worker.cancel()  # an answer from the old server must not land in the new store
-        try:
-            self._connect(settings)
-        except (ConfigError, OpseraError) as error:
-            self._connect(old_settings, old_client)
-            self.notify(
-                f"Cannot switch to {safe_text(settings.server_label, 40)}: "
-                f"{safe_text(str(error), 200)}",
-                title="Profiles",
-                severity="error",
-                markup=False,
-                timeout=10,
-            )
-            settings = old_settings
-        while len(self.screen_stack) > 1:
-            await self.pop_screen()
-        bottom = self.screen_stack[0]
-        if not bottom._result_callbacks:
-            # The app's first screen was never pushed, so it has no result callback, which
-            # ``switch_screen`` pops (Textual 8.2: IndexError). Give it the one push gives.
-            bottom._push_result_callback(self, None)
-        await self.switch_screen(PipelinesScreen(self.store))
-        if settings is not old_settings:
-            # Only now: the screens that polled with it (details, tasks) are gone.
-            await old_client.aclose()
-        self._apply_theme()
-        if settings is not old_settings:
-            self.notify(
-                f"Now on {safe_text(settings.server_label, 40)}",
-                title="Profiles",
-                markup=False,
-                timeout=4,
-            )
-        self.data.start()
-        return settings is not old_settings
-
     # -- app keys -------------------------------------------------------------------------
 
     def open_audit(self) -> None:
         """Show the audit log, newest first (escape comes back)."""
+        from opstui.tui.screens.audit import AuditScreen
+
         if not isinstance(self.screen, AuditScreen):
             self.push_screen(AuditScreen(self.settings.audit_log, tenant=self.tenant))
 
     def action_audit(self) -> None:
         """The audit log: open it, or, from it, go back."""
+        from opstui.tui.screens.audit import AuditScreen
+
         if isinstance(self.screen, AuditScreen):
             self.screen.action_back()
         else:
@@ -483,10 +358,15 @@ class OpstuiApp(App[None]):
 
     def active_keys(self, screen: Screen[Any] | None = None) -> list[Binding]:
         """The keys of ``screen`` (the current one) and of the app, as the keymap left them."""
+        from opstui.tui.keyscopes import bindings_on
+
         return bindings_on(screen or self.screen, type(self), self.keymap)
 
     def action_help(self) -> None:
         """Show every key of the current screen, where the keymap put it."""
+        from opstui.tui.dialogs import HelpScreen
+        from opstui.tui.keyscopes import help_sections
+
         screen = self.screen
         sections = getattr(screen, "KEY_HELP", None) or PipelinesScreen.KEY_HELP
         resolved = help_sections(sections, self.active_keys(screen), self.keymap_problems)
@@ -504,6 +384,8 @@ class OpstuiApp(App[None]):
             super().action_help_quit()
 
     def _quit_or_ask(self) -> None:
+        from opstui.tui.dialogs import QuitDialog, Target
+
         if isinstance(self.screen, QuitDialog):
             return  # the question is open: it decides
         flights = self.actions.in_flight
