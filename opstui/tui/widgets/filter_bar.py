@@ -64,6 +64,10 @@ class FilterBar(Horizontal):
     }
     """
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._summary: tuple[Text, Text] | None = None
+
     def compose(self) -> ComposeResult:
         yield Static("/", id="filter-prompt")
         yield FilterInput(placeholder="filter by name, id, owner or tag", id="filter-input")
@@ -94,6 +98,19 @@ class FilterBar(Horizontal):
         self.remove_class("-editing")
 
     def set_summary(self, left: Text, right: Text) -> None:
-        """What the line says while not editing."""
-        self.query_one("#summary-left", Static).update(left)
-        self.query_one("#summary-right", Static).update(right)
+        """What the line says while not editing.
+
+        A repaint of what changed, nothing more: the left part takes the width left over
+        whatever it says, so only a right part of another width makes the screen lay out again
+        (a layout of the whole screen costs more than the rest of a key press).
+        """
+        if self._summary is not None:
+            old_left, old_right = self._summary
+            if left == old_left and right == old_right:
+                return
+            same_width = right.cell_len == old_right.cell_len
+        else:
+            same_width = False
+        self._summary = (left, right)
+        self.query_one("#summary-left", Static).update(left, layout=False)
+        self.query_one("#summary-right", Static).update(right, layout=not same_width)

@@ -525,15 +525,32 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         top, body = self.scroll_offset.y, self._body_height()
         was_on_screen = old_index >= 0 and top <= old_index < top + body
         self._keys.reorder(order)
-        height = len(order) + self._header_height
-        if self.virtual_size.height != height:
-            self.virtual_size = Size(0, height)
+        self._set_height(len(order) + self._header_height)
         self._cursor_moved(old_index, old_key, scroll=False)
         if self.scroll_offset.y > self.max_scroll_y:
             self._scroll_y_to(self.max_scroll_y)
         if was_on_screen:
             self._scroll_into_view(self._keys.index)
         self.refresh()
+
+    def _set_height(self, height: int) -> None:
+        """Take a new number of lines; lay the screen out again only when it can move.
+
+        A table taller than its region before and after (clamped by its CSS, not sized by its
+        rows) keeps its size and its scrollbar: the scrollbar takes the new height, and that
+        is all (a filter keystroke at ten thousand rows should not lay out the whole screen).
+        """
+        old = self.virtual_size.height
+        if old == height:
+            return
+        shown = self.size.height
+        if shown and min(old, height) > shown and self.show_vertical_scrollbar:
+            self.set_reactive(VirtualTable.virtual_size, Size(0, height))
+            scrollbar = self.vertical_scrollbar
+            scrollbar.window_virtual_size = height
+            scrollbar.refresh()
+        else:
+            self.virtual_size = Size(0, height)
 
     def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
         old_index, old_key = self._keys.index, self._keys.key
