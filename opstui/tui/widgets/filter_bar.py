@@ -66,7 +66,7 @@ class FilterBar(Horizontal):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
-        self._summary: tuple[Text, Text] | None = None
+        self._summary: tuple[Text | None, Text | None] = (None, None)
 
     def compose(self) -> ComposeResult:
         yield Static("/", id="filter-prompt")
@@ -100,17 +100,14 @@ class FilterBar(Horizontal):
     def set_summary(self, left: Text, right: Text) -> None:
         """What the line says while not editing.
 
-        A repaint of what changed, nothing more: the left part takes the width left over
-        whatever it says, so only a right part of another width makes the screen lay out again
-        (a layout of the whole screen costs more than the rest of a key press).
+        A repaint of the part that changed, nothing more: the left part takes the width left
+        over whatever it says, so only a right part of another width makes the screen lay out
+        again (a layout of the whole screen costs more than the rest of a key press).
         """
-        if self._summary is not None:
-            old_left, old_right = self._summary
-            if left == old_left and right == old_right:
-                return
-            same_width = right.cell_len == old_right.cell_len
-        else:
-            same_width = False
+        old_left, old_right = self._summary
         self._summary = (left, right)
-        self.query_one("#summary-left", Static).update(left, layout=False)
-        self.query_one("#summary-right", Static).update(right, layout=not same_width)
+        if old_left is None or left != old_left:
+            self.query_one("#summary-left", Static).update(left, layout=False)
+        if old_right is None or right != old_right:
+            same_width = old_right is not None and right.cell_len == old_right.cell_len
+            self.query_one("#summary-right", Static).update(right, layout=not same_width)
