@@ -269,9 +269,15 @@ class VirtualTable(CursorView, Generic[RowT], can_focus=True):
             return
         order = self._keys.keys
         top = self.scroll_offset.y
-        for index in range(top, min(len(order), top + self._body_height())):
-            if order[index] in wanted:
-                self._refresh_index(index)
+        body = self._body_height()
+        stale = [
+            index for index in range(top, min(len(order), top + body)) if order[index] in wanted
+        ]
+        if len(stale) * 2 > body:
+            self.refresh()  # most of the screen (a mark of all): one region, not a line each
+            return
+        for index in stale:
+            self._refresh_index(index)
 
     def retime(self, now: datetime | None = None) -> None:
         """Bring relative times up to date: the rows on screen whose cells read otherwise at the
