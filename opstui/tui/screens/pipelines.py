@@ -138,7 +138,12 @@ class PipelinesScreen(ActingScreen):
             self._arm_highlights()
         if change.removed:  # only for a pipeline known gone (a 404, a complete list, a delete)
             self._drop_marks(change.removed)
-        touched = self.view.sync(change.pipelines)
+        if change.first:
+            touched = self.view.sync(change.pipelines)
+        else:
+            touched = self.view.update(
+                change.pipelines, change.updated | change.added | change.removed
+            )
         self.table.retime(self.opstui.now())  # what landed is shown against the time it landed
         self.table.apply(changed=touched, order=self.view.order)
         self._after_view()
