@@ -115,6 +115,41 @@ def test_a_refresh_moves_only_what_changed_and_lands_where_a_full_sort_would(
     assert view.order is unchanged
 
 
+@pytest.mark.parametrize(("sort", "descending"), [("name", False), ("state", False), ("run", True)])
+def test_an_update_of_the_ids_a_refresh_touched_lands_where_a_full_sync_would(
+    sort: SortKey, descending: bool
+) -> None:
+    docs = documents()
+    pipelines = by_id(docs)
+    view = PipelineView(haystack)
+    view.set_view(sort=sort, descending=descending, words=("e",))
+    view.sync(pipelines)
+
+    fresh = dict(pipelines)
+    changed = [docs[3]["_id"], docs[41]["_id"]]
+    for index, key in enumerate(changed):
+        doc = copy.deepcopy(docs[[d["_id"] for d in docs].index(key)])
+        doc["name"] = f"zz-renamed-{index}"
+        doc["workflow"]["run_count"] = 20_000 + index
+        fresh[key] = Pipeline.model_validate(doc)
+    gone = docs[7]["_id"]
+    del fresh[gone]
+    added = copy.deepcopy(docs[9])
+    added["_id"] = "e" * 24
+    fresh[added["_id"]] = Pipeline.model_validate(added)
+    said = {*changed, gone, added["_id"], docs[60]["_id"]}  # one said but not changed
+
+    assert view.update(fresh, said) == {*changed, gone, added["_id"]}
+    assert view.order == expected(fresh, sort, descending, words=("e",))
+    assert view.update(fresh, ()) == set(), "nothing said, nothing done"
+
+    # A refresh that did not say all it touched: the counts do not add up, a full sync runs.
+    fewer = dict(fresh)
+    del fewer[docs[100]["_id"]]
+    assert view.update(fewer, ()) == {docs[100]["_id"]}
+    assert view.order == expected(fewer, sort, descending, words=("e",))
+
+
 def test_many_changes_sort_everything_again_with_the_same_result() -> None:
     docs = documents()
     pipelines = by_id(docs)

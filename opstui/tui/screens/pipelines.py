@@ -14,23 +14,18 @@ from typing import ClassVar
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Vertical
+from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from opstui.api import Pipeline
 from opstui.tui.actions import Performed
 from opstui.tui.format import safe_text
-from opstui.tui.keymap import Bound
-from opstui.tui.screens._acting import (
-    CURSOR_BINDINGS,
-    CURSOR_KEYS,
-    TOP_BOTTOM_KEYS,
-    ActingScreen,
-    StoreRows,
-)
-from opstui.tui.screens._keys import APP_HELP, LIVE_HELP, HelpSection
+from opstui.tui.screens._acting import ActingScreen, StoreRows
+from opstui.tui.screens._keys import HelpSection
+from opstui.tui.screens._pipelines_keys import ACTION_KEYS, PIPELINES_BINDINGS, PIPELINES_HELP
 from opstui.tui.store import PipelinesChanged, PipelineStore
 from opstui.tui.widgets.filter_bar import FilterBar, FilterInput
 from opstui.tui.widgets.footer import KeysFooter
@@ -56,18 +51,6 @@ __all__ = [
     "sort_pipelines",
 ]
 
-ACTION_KEYS: dict[str, str] = {
-    "run": "run",
-    "stop": "stop",
-    "reset": "reset",
-    "approve": "approve",
-    "reject": "reject",
-    "edit": "update",
-    "clone": "clone",
-    "delete": "delete",
-}
-"""Screen action -> the API action it performs (through the one path)."""
-
 CHANGE_HIGHLIGHT_SECONDS = 2.0
 """How long a row whose state just changed stays highlighted."""
 
@@ -80,77 +63,14 @@ class PipelinesScreen(ActingScreen):
 
     ACTIONS = ACTION_KEYS
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "run", "Run", id="run"),
-        Binding("s", "stop", "Stop", id="stop"),
-        Binding("R", "reset", "Reset", id="reset", show=False),
-        Binding("a", "approve", "Approve", id="approve"),
-        Binding("x", "reject", "Reject", id="reject"),
-        Binding("e", "edit", "Edit", id="edit", show=False),
-        Binding("c", "clone", "Clone", id="clone", show=False),
-        Binding("D", "delete", "Delete", id="delete", show=False),
-        Binding("space", "toggle_mark", "Mark", id="mark", show=False),
-        Binding("asterisk", "mark_shown", "Mark all shown", id="mark-shown", show=False),
-        Binding("u", "clear_marks", "Unmark all", id="unmark", show=False),
-        Binding("slash", "filter", "Filter", id="filter"),
-        Binding("escape", "clear_filter", "Clear filter", id="clear-filter", show=False),
-        Binding("1", "quick_view('all')", "All", id="view-all", show=False),
-        Binding("2", "quick_view('awaiting')", "Awaiting approval", id="view-awaiting", show=False),
-        Binding("3", "quick_view('running')", "Running", id="view-running", show=False),
-        Binding("4", "quick_view('failed')", "Failed", id="view-failed", show=False),
-        Binding("o", "next_sort", "Sort", id="sort", show=False),
-        Binding("O", "reverse_sort", "Reverse sort", id="reverse-sort", show=False),
-        Binding("p", "toggle_pause", "Pause", id="pause", show=False),
-        Binding("ctrl+r", "refresh_now", "Refresh now", id="refresh", show=False),
-        Binding("t", "tasks", "Tasks", id="tasks", show=False),
-        Binding("A", "approvals", "Approvals", id="approvals", show=False),
-        *CURSOR_BINDINGS,
-    ]
+    available: reactive[frozenset[str]] = reactive(frozenset(), bindings=True, repaint=False)
+    """As :attr:`ActingScreen.available`, without the repaint of the whole screen a reactive
+    makes by default: the keys that apply show in the footer only, which the bindings refresh
+    updates (a full repaint on every cursor move that changes them cost more than the move)."""
 
-    KEY_HELP: ClassVar[list[HelpSection]] = [
-        (
-            "Move and look",
-            [
-                (CURSOR_KEYS, "Move the cursor"),
-                (TOP_BOTTOM_KEYS, "First / last pipeline"),
-                ("pgup/pgdn", "A page up / down"),
-                ("enter", "Open the pipeline's details"),
-                (Bound(("tasks",)), "Tasks"),
-                (Bound(("approvals",)), "Approvals inbox: the gates, longest waiting first"),
-            ],
-        ),
-        (
-            "Choose what is shown",
-            [
-                (Bound(("filter",)), "Filter by name, id, owner or tag (enter keeps it)"),
-                (Bound(("clear-filter",)), "Clear the filter, then the quick view"),
-                (
-                    Bound(("view-all", "view-awaiting", "view-running", "view-failed"), " "),
-                    "All / awaiting approval / running / failed",
-                ),
-                (Bound(("sort",)), "Sort by the next column: name, state, last run, run number"),
-                (Bound(("reverse-sort",)), "Reverse the sort"),
-            ],
-        ),
-        (
-            "Act (on the marked pipelines, else the highlighted one)",
-            [
-                (Bound(("mark",)), "Mark or unmark the highlighted pipeline"),
-                (Bound(("mark-shown",)), "Mark every pipeline shown"),
-                (Bound(("unmark",)), "Unmark all"),
-                (Bound(("run",)), "Run"),
-                (Bound(("stop",)), "Stop"),
-                (Bound(("reset",)), "Reset"),
-                (Bound(("approve",)), "Approve the gate it waits at"),
-                (Bound(("reject",)), "Reject the gate, with a reason"),
-                (Bound(("edit",)), "Edit name and description"),
-                (Bound(("clone",)), "Clone under a new name"),
-                (Bound(("delete",)), "Delete (type the name to confirm)"),
-            ],
-        ),
-        LIVE_HELP,
-        APP_HELP,
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = PIPELINES_BINDINGS
+
+    KEY_HELP: ClassVar[list[HelpSection]] = PIPELINES_HELP
     """The key reference shown by ``?``."""
 
     def __init__(self, store: PipelineStore, *, quick: QuickView = "all") -> None:
@@ -218,7 +138,12 @@ class PipelinesScreen(ActingScreen):
             self._arm_highlights()
         if change.removed:  # only for a pipeline known gone (a 404, a complete list, a delete)
             self._drop_marks(change.removed)
-        touched = self.view.sync(change.pipelines)
+        if change.first:
+            touched = self.view.sync(change.pipelines)
+        else:
+            touched = self.view.update(
+                change.pipelines, change.updated | change.added | change.removed
+            )
         self.table.retime(self.opstui.now())  # what landed is shown against the time it landed
         self.table.apply(changed=touched, order=self.view.order)
         self._after_view()

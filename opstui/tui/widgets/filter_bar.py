@@ -64,6 +64,10 @@ class FilterBar(Horizontal):
     }
     """
 
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._summary: tuple[Text | None, Text | None] = (None, None)
+
     def compose(self) -> ComposeResult:
         yield Static("/", id="filter-prompt")
         yield FilterInput(placeholder="filter by name, id, owner or tag", id="filter-input")
@@ -94,6 +98,16 @@ class FilterBar(Horizontal):
         self.remove_class("-editing")
 
     def set_summary(self, left: Text, right: Text) -> None:
-        """What the line says while not editing."""
-        self.query_one("#summary-left", Static).update(left)
-        self.query_one("#summary-right", Static).update(right)
+        """What the line says while not editing.
+
+        A repaint of the part that changed, nothing more: the left part takes the width left
+        over whatever it says, so only a right part of another width makes the screen lay out
+        again (a layout of the whole screen costs more than the rest of a key press).
+        """
+        old_left, old_right = self._summary
+        self._summary = (left, right)
+        if old_left is None or left != old_left:
+            self.query_one("#summary-left", Static).update(left, layout=False)
+        if old_right is None or right != old_right:
+            same_width = old_right is not None and right.cell_len == old_right.cell_len
+            self.query_one("#summary-right", Static).update(right, layout=not same_width)

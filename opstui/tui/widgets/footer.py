@@ -1,5 +1,13 @@
 """KeysFooter, and the three places where Textual 8.2.8 keeps what the app let go.
 
+Textual's ``Footer`` rebuilds every key widget whenever a screen says its bindings changed, and
+a screen says so on every cursor move that changes which action keys apply (and on focus moves,
+reactives with ``bindings=True``...): a recompose of some twenty widgets, their styles and a
+layout of the screen, 20-30 ms a key. :class:`KeysFooter` compares what it would show with what
+it shows: the same keys, nothing happens; the same keys with others greyed, the keys that
+changed take or drop ``-disabled`` in place (a repaint, no layout); other keys (another focus,
+the filter field, a keymap change, a screen that came back), a rebuild as Textual's.
+
 ``Footer`` rebuilds its ``FooterKey`` widgets whenever a screen's bindings change (a selection
 moved, a refresh landed), and each new key binds itself to the footer's ``compact`` reactive.
 Textual forgets such a binding only when ``compact`` changes, which it never does: every key
@@ -27,14 +35,19 @@ break the ring first, so that the entries are freed at once.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from functools import lru_cache
+from itertools import groupby
 from typing import Any
 
 from textual._styles_cache import StylesCache
+from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
+from textual.screen import Screen
 from textual.style import Style
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 __all__ = [
     "KeysFooter",
@@ -56,12 +69,126 @@ def forget_closed_watchers(node: Any) -> int:
     return dropped
 
 
+_Shown = tuple[tuple[object, ...], ...]
+"""What the footer shows: one entry per key widget, in the order ``Footer.compose`` yields
+them, each ``(key, display, description, action, group, classes, disabled, tooltip)``,
+after ``(compact,)``."""
+
+_SAME_KEYS = slice(0, 6)
+"""The part of an entry that a key widget keeps for its life (the rest is patched in place)."""
+
+
 class KeysFooter(Footer):
-    """The footer of every screen: Textual's, minus the bindings of keys it removed."""
+    """The footer of every screen: Textual's, rebuilt only when other keys show, and minus the
+    bindings of keys it removed."""
+
+    def __init__(self, *, show_command_palette: bool = True, compact: bool = False) -> None:
+        super().__init__(show_command_palette=show_command_palette, compact=compact)
+        self._shown: _Shown | None = None
+        """What the key widgets show now (None: nothing built yet, or a rebuild is due)."""
+        self._stack_updates = -1
+        self._update_pending = False
+        self.rebuilds = 0
+        """How many times the key widgets were built (for tests: a key press builds none)."""
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        """The screen's bindings may have changed: compare once the screen has been painted."""
+        self._bindings_ready = True
+        if not screen.app.app_focus:
+            return
+        if self.is_attached and screen is self.screen and not self._update_pending:
+            # Many changes in one frame (a held key) are compared once.
+            self._update_pending = True
+            self.call_after_refresh(self._update_keys)
+
+    async def _update_keys(self) -> None:
+        self._update_pending = False
+        if not self.is_attached:
+            return
+        screen = self.screen
+        if screen.stack_updates != self._stack_updates:
+            # The screen came back (a dialog closed, a screen popped): built again, as Textual
+            # does, for whatever changed while it was covered.
+            self._stack_updates = screen.stack_updates
+            self._shown = None
+        shown = self._what_shows()
+        if shown == self._shown:
+            return
+        if self._shown is not None and self._patch(shown):
+            self._shown = shown
+            return
+        await self.recompose()
 
     async def recompose(self) -> None:
+        self._shown = self._what_shows() if self._bindings_ready else None
+        self.rebuilds += 1
         await super().recompose()
         forget_closed_watchers(self)
+
+    def _what_shows(self) -> _Shown:
+        """The entries ``Footer.compose`` would make key widgets of now (the same rules)."""
+        app = self.app
+        active = self.screen.active_bindings
+        by_action: dict[str, list[tuple[Binding, bool, str]]] = defaultdict(list)
+        for _, binding, enabled, tooltip in active.values():
+            if binding.show:
+                by_action[binding.action].append((binding, enabled, tooltip))
+        shown: list[tuple[object, ...]] = []
+        for group, same_group in groupby(by_action.values(), lambda entries: entries[0][0].group):
+            runs = list(same_group)
+            grouped = group is not None and len(runs) > 1
+            for binding, enabled, tooltip in (entries[0] for entries in runs):
+                description = "" if grouped else binding.description
+                tip = (tooltip or binding.description) if grouped else tooltip
+                shown.append(
+                    (
+                        *(binding.key, app.get_key_display(binding), description, binding.action),
+                        *(group if grouped else None, "-grouped" if grouped else ""),
+                        not enabled,
+                        tip,
+                    )
+                )
+        if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
+            palette = active.get(app.COMMAND_PALETTE_BINDING)
+            if palette is not None:
+                _, binding, enabled, _ = palette
+                shown.append(
+                    (
+                        *(binding.key, app.get_key_display(binding), binding.description),
+                        *(binding.action, None, "-command-palette"),
+                        not enabled,
+                        binding.tooltip or binding.description,
+                    )
+                )
+        return ((self.compact,), *shown)
+
+    def _patch(self, shown: _Shown) -> bool:
+        """Grey or ungrey the key widgets in place; False when other keys show (a rebuild)."""
+        old = self._shown
+        keys = list(self.query(FooterKey))
+        if (
+            old is None
+            or len(old) != len(shown)
+            or old[0] != shown[0]
+            or len(keys) != len(shown) - 1
+            or any(
+                before[_SAME_KEYS] != after[_SAME_KEYS]
+                for before, after in zip(old[1:], shown[1:], strict=True)
+            )
+        ):
+            return False
+        pairs = list(zip(keys, shown[1:], strict=True))
+        if any((widget.key, widget.action) != (entry[0], entry[3]) for widget, entry in pairs):
+            return False
+        for widget, entry in pairs:
+            disabled, tooltip = bool(entry[6]), str(entry[7])
+            if widget._disabled != disabled:
+                # What FooterKey.__init__ does with ``disabled`` (its click rings the bell).
+                widget._disabled = disabled
+                widget.set_class(disabled, "-disabled")
+            if (widget.tooltip or "") != tooltip:
+                widget.tooltip = tooltip or None
+        return True
 
 
 @lru_cache(1024)

@@ -15,7 +15,8 @@ from opstui.tui.widgets.vtable.layout import (
     fit_plain,
     layout_columns,
 )
-from opstui.tui.widgets.vtable.table import RowRenderer, RowState, VirtualTable
+from opstui.tui.widgets.vtable.lines import RowRenderer, RowState
+from opstui.tui.widgets.vtable.table import VirtualTable
 
 __all__ = [
     "Cell",

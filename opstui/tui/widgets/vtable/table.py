@@ -18,65 +18,36 @@ The Line API (``ScrollView.render_line``) and public Textual only.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import IntFlag
-from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar
 
-from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.cache import LRUCache
-from textual.geometry import Region, Size
+from textual.geometry import Region
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from opstui.tui.widgets.vtable.keys import KeyedOrder
 from opstui.tui.widgets.vtable.layout import Cell, Column, Layout
-from opstui.tui.widgets.vtable.paint import LinePainter
+from opstui.tui.widgets.vtable.lines import PARTS, RowLines, RowRenderer, RowState, Styles
+from opstui.tui.widgets.vtable.scrolling import CursorView
 
 __all__ = ["RowRenderer", "RowState", "VirtualTable"]
 
 RowT = TypeVar("RowT")
 
 
-class RowState(IntFlag):
-    """How a row is shown besides its cells, as the caller says at paint time."""
-
-    NONE = 0
-    MARKED = 1
-    """Chosen for a batch (``virtual-table--mark``)."""
-    CHANGED = 2
-    """Just changed: highlighted for a moment (``virtual-table--changed``)."""
-
-
-RowRenderer = Callable[[RowT, RowState, datetime], Sequence[Cell]]
-"""``(row, state, now) -> cells``: one cell per column of the table, in the columns' order."""
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-_PARTS = ("header", "cursor", "mark", "changed")
-"""The component classes, ``virtual-table--<part>``, in the order of :class:`_Styles`."""
-
-
-class _Styles(NamedTuple):
-    """The styles lines are painted with, taken once a paint."""
-
-    base: Style = Style.null()
-    header: Style = Style.null()
-    cursor: Style = Style.null()
-    mark: Style = Style.null()
-    changed: Style = Style.null()
-
-
-class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
+class VirtualTable(CursorView, Generic[RowT], can_focus=True):
     """A table of rows keyed by id, with a row cursor, drawn through the Line API.
+
+    The cursor, its keys and the scroll are :class:`CursorView`'s; the painted lines, kept while
+    they are the same, :class:`RowLines`'. This class takes the caller's data and says what a
+    line shows.
 
     Args:
         columns: Every column, in order (see :func:`layout_columns` for the width rule).
@@ -92,7 +63,7 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         cache_size: How many rendered lines are kept.
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {f"virtual-table--{part}" for part in _PARTS}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"virtual-table--{part}" for part in PARTS}
     """``virtual-table--header``, ``--cursor``, ``--mark`` (RowState.MARKED) and ``--changed``
     (RowState.CHANGED); under ``NO_COLOR`` the cursor is reversed and a change underlined."""
 
@@ -212,68 +183,41 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         classes: str | None = None,
         disabled: bool = False,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
-        self._columns = tuple(columns)
+        super().__init__(
+            order, 1 if show_header else 0, name=name, id=id, classes=classes, disabled=disabled
+        )
+        self._lines: RowLines[RowT] = RowLines(columns, render_row, cell_padding, cache_size)
         self._renderer = render_row
         self._rows: Mapping[str, RowT] = rows if rows is not None else {}
-        self._keys = KeyedOrder(order)
         self._row_state = row_state
         self._clock = now or _utc_now
         self._now = self._clock()
-        self._header_height = 1 if show_header else 0
-        self._padding = cell_padding
-        self._strips: LRUCache[tuple[object, ...], tuple[object, Strip]] = LRUCache(cache_size)
-        self._versions: dict[str, int] = {}
-        self._counter = itertools.count(1)
-        self._generation = 0
-        self._painter = LinePainter.for_width(self._columns, 0, cell_padding)
-        self._painted_width = -1
-        self._styles = _Styles()
         self._sort: tuple[str | None, str] = (None, "")
-        self._header_strip: tuple[tuple[object, ...], Strip] | None = None
-        self.set_reactive(VirtualTable.virtual_size, Size(0, len(order) + self._header_height))
 
     # -- what the table shows -------------------------------------------------------------
 
     @property
     def columns(self) -> tuple[Column, ...]:
         """Every column, in order."""
-        return self._columns
+        return self._lines.columns
 
     @property
     def column_layout(self) -> Layout:
         """The columns shown at the current width, with their widths."""
         self._ensure_layout()
-        return self._painter.layout
+        return self._lines.layout
 
     @property
     def shown_columns(self) -> list[str]:
         """The keys of the columns shown at the current width, left to right."""
         return [column.key for column, _ in self.column_layout]
 
-    @property
-    def row_keys(self) -> Sequence[str]:
-        """The keys shown, top to bottom (the sequence last given; do not change it)."""
-        return self._keys.keys
-
-    @property
-    def row_count(self) -> int:
-        """How many rows are shown."""
-        return len(self._keys.keys)
-
-    @property
-    def visible_keys(self) -> Sequence[str]:
-        """The keys of the rows on screen now, top to bottom."""
-        top = self.scroll_offset.y
-        return self._keys.keys[top : top + max(0, self._body_height())]
-
     def cells(self, key: str) -> Sequence[Cell] | None:
         """What the row of ``key`` shows now, one cell per column (None if there is no row)."""
         row = self._rows.get(key)
         if row is None:
             return None
-        state = self._row_state(key) if self._row_state is not None else RowState.NONE
-        return self._renderer(row, state, self._now)
+        return self._renderer(row, self._state_of(key), self._now)
 
     @property
     def now(self) -> datetime:
@@ -285,9 +229,8 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     def set_rows(self, rows: Mapping[str, RowT], order: Sequence[str]) -> None:
         """Show other rows altogether (every cached line is dropped); the cursor is kept by key."""
         self._rows = rows
-        self._versions.clear()
-        self._strips.clear()
-        self._set_order(order)
+        self._lines.clear()
+        self._set_order(order, repaint=True)
 
     def apply(
         self,
@@ -304,14 +247,12 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
         """
         changed_keys = set(changed)
         removed_keys = set(removed)
-        for key in changed_keys | removed_keys:
-            self._versions[key] = next(self._counter)
+        self._lines.changed(changed_keys | removed_keys)
         if order is None and removed_keys:
             order = [key for key in self._keys.keys if key not in removed_keys]
         if order is not None:
             self._set_order(order)
-        else:
-            self.refresh_keys(changed_keys)
+        self.refresh_keys(changed_keys | removed_keys)
 
     def set_order(self, order: Sequence[str]) -> None:
         """Show ``order`` (a new filter or sort result); the cursor is kept by key."""
@@ -328,15 +269,35 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
             return
         order = self._keys.keys
         top = self.scroll_offset.y
-        for index in range(top, min(len(order), top + self._body_height())):
-            if order[index] in wanted:
-                self._refresh_index(index)
+        body = self._body_height()
+        stale = [
+            index for index in range(top, min(len(order), top + body)) if order[index] in wanted
+        ]
+        if len(stale) * 2 > body:
+            self.refresh()  # most of the screen (a mark of all): one region, not a line each
+            return
+        for index in stale:
+            self._refresh_index(index)
 
     def retime(self, now: datetime | None = None) -> None:
-        """Bring relative times up to date: a repaint of the rows on screen, nothing more."""
+        """Bring relative times up to date: the rows on screen whose cells read otherwise at the
+        new time are repainted, no other (most relative times read the same a refresh later)."""
         self._now = now if now is not None else self._clock()
-        self._generation += 1
-        self.refresh()
+        self._lines.retimed()
+        if not self.is_mounted or self._lines.width != max(0, self.scrollable_content_region.width):
+            self.refresh()  # not painted at this width yet: everything is painted anyway
+            return
+        order, console, cursor_index = self._keys.keys, self.app.console, self._keys.index
+        top = self.scroll_offset.y
+        for index in range(top, min(len(order), top + self._body_height())):
+            key = order[index]
+            row = self._rows.get(key)
+            if row is None:
+                continue
+            state, cursor = self._state_of(key), index == cursor_index
+            before = self._lines.kept(key, row, state, cursor)
+            if self._lines.row(key, row, state, cursor, self._now, console) is not before:
+                self._refresh_index(index)
 
     def set_sort_indicator(self, column_key: str | None, indicator: str = "") -> None:
         """Show ``indicator`` (an arrow, say) after the title of ``column_key``; None: nowhere."""
@@ -346,67 +307,8 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
 
     # -- cursor ---------------------------------------------------------------------------
 
-    @property
-    def cursor_row(self) -> int:
-        """The place of the cursor, from 0 at the top; -1 when no row is shown."""
-        return self._keys.index
-
-    @property
-    def cursor_key(self) -> str | None:
-        """The key under the cursor; None when no row is shown."""
-        return self._keys.key
-
-    def move_cursor(
-        self, *, row: int | None = None, key: str | None = None, scroll: bool = True
-    ) -> bool:
-        """Put the cursor on place ``row`` (clamped) or on ``key``; False if ``key`` is not shown.
-
-        With ``scroll``, the view scrolls as little as it takes to show the cursor.
-        """
-        if key is not None:
-            index = self._keys.locate(key)
-            if index < 0:
-                return False
-            self._set_cursor(index, scroll=scroll)
-            return True
-        if row is not None:
-            self._set_cursor(row, scroll=scroll)
-        return True
-
-    def scroll_to_key(self, key: str, *, center: bool = False) -> bool:
-        """Scroll until the row of ``key`` is on screen (cursor unmoved); False if not shown."""
-        index = self._keys.locate(key)
-        if index < 0:
-            return False
-        if center:
-            self._scroll_y_to(index - max(0, self._body_height()) // 2)
-        else:
-            self._scroll_into_view(index)
-        return True
-
-    def action_cursor_up(self) -> None:
-        """Move the cursor up one row."""
-        self._set_cursor(self._keys.index - 1)
-
-    def action_cursor_down(self) -> None:
-        """Move the cursor down one row."""
-        self._set_cursor(self._keys.index + 1)
-
-    def action_page_up(self) -> None:
-        """Move the cursor and the view a page up."""
-        self._page(-1)
-
-    def action_page_down(self) -> None:
-        """Move the cursor and the view a page down."""
-        self._page(1)
-
-    def action_cursor_first(self) -> None:
-        """Move the cursor to the first row."""
-        self._set_cursor(0)
-
-    def action_cursor_last(self) -> None:
-        """Move the cursor to the last row."""
-        self._set_cursor(len(self._keys.keys) - 1)
+    def _cursor_key_moved(self, key: str | None, index: int) -> None:
+        self.post_message(self.CursorMoved(self, key, index))
 
     def action_select(self) -> None:
         """Say which row was chosen (``Selected``)."""
@@ -445,135 +347,31 @@ class VirtualTable(ScrollView, Generic[RowT], can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         """Lay the columns out for the current width and take the styles, once a paint."""
         self._ensure_layout()
-        styles = _Styles(
-            self.rich_style,
-            *(self.get_component_rich_style(f"virtual-table--{part}") for part in _PARTS),
+        self._lines.set_styles(
+            Styles(
+                self.rich_style,
+                *(self.get_component_rich_style(f"virtual-table--{part}") for part in PARTS),
+            )
         )
-        # Only a real change of style makes every cached line stale (a hover does not).
-        if styles != self._styles:
-            self._styles = styles
-            self._generation += 1
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         """Line ``y`` of the view: the header, a row, or blank."""
         if y < self._header_height:
-            return self._render_header()
+            return self._lines.header(self._sort, self.app.console)
         index = self.scroll_offset.y + y - self._header_height
-        if 0 <= index < len(self._keys.keys):
-            strip = self._render_row_at(index)
-            if strip is not None:
-                return strip
-        return Strip.blank(self._painter.width, self._styles.base)
+        order = self._keys.keys
+        if 0 <= index < len(order):
+            key = order[index]
+            row = self._rows.get(key)
+            if row is not None:
+                cursor = index == self._keys.index
+                state = self._state_of(key)
+                return self._lines.row(key, row, state, cursor, self._now, self.app.console)
+        return self._lines.blank()
+
+    def _state_of(self, key: str) -> RowState:
+        return self._row_state(key) if self._row_state is not None else RowState.NONE
 
     def _ensure_layout(self) -> None:
-        width = max(0, self.scrollable_content_region.width)
-        if width != self._painted_width:
-            self._painted_width = width
-            self._painter = LinePainter.for_width(self._columns, width, self._padding)
-            self._generation += 1
-
-    def _render_header(self) -> Strip:
-        cache_key = (self._generation, self._sort)
-        if self._header_strip is not None and self._header_strip[0] == cache_key:
-            return self._header_strip[1]
-        sort_key, indicator = self._sort
-        cells = [
-            f"{column.label} {indicator}" if indicator and column.key == sort_key else column.label
-            for column in self._columns
-        ]
-        style = self._styles.base + self._styles.header
-        strip = self._painter.paint(cells, style, self.app.console)
-        self._header_strip = (cache_key, strip)
-        return strip
-
-    def _render_row_at(self, index: int) -> Strip | None:
-        key = self._keys.keys[index]
-        row = self._rows.get(key)
-        if row is None:
-            return None
-        state = self._row_state(key) if self._row_state is not None else RowState.NONE
-        cursor = index == self._keys.index
-        cache_key = (key, self._versions.get(key, 0), state, cursor, self._generation)
-        cached = self._strips.get(cache_key)
-        # The row itself is kept with its line: a caller that replaces a row object instead of
-        # changing it gets a fresh line without saying so.
-        if cached is not None and cached[0] is row:
-            return cached[1]
-        cells = self._renderer(row, state, self._now)
-        over = self._styles.cursor if cursor else None
-        strip = self._painter.paint(cells, self._row_style(state), self.app.console, over)
-        self._strips.set(cache_key, (row, strip))
-        return strip
-
-    def _row_style(self, state: RowState) -> Style:
-        styles = self._styles
-        style = styles.base
-        if state & RowState.MARKED:
-            style += styles.mark
-        if state & RowState.CHANGED:
-            style += styles.changed
-        return style
-
-    # -- order, cursor and scroll ---------------------------------------------------------
-
-    def _body_height(self) -> int:
-        return self.scrollable_content_region.height - self._header_height
-
-    def _set_order(self, order: Sequence[str]) -> None:
-        old_index, old_key = self._keys.index, self._keys.key
-        top, body = self.scroll_offset.y, self._body_height()
-        was_on_screen = old_index >= 0 and top <= old_index < top + body
-        self._keys.reorder(order)
-        height = len(order) + self._header_height
-        if self.virtual_size.height != height:
-            self.virtual_size = Size(0, height)
-        self._cursor_moved(old_index, old_key, scroll=False)
-        if self.scroll_offset.y > self.max_scroll_y:
-            self._scroll_y_to(self.max_scroll_y)
-        if was_on_screen:
-            self._scroll_into_view(self._keys.index)
-        self.refresh()
-
-    def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
-        old_index, old_key = self._keys.index, self._keys.key
-        self._keys.move(index)
-        self._cursor_moved(old_index, old_key, scroll=scroll)
-
-    def _cursor_moved(self, old_index: int, old_key: str | None, *, scroll: bool) -> None:
-        index, key = self._keys.index, self._keys.key
-        if index != old_index:
-            self._refresh_index(old_index)
-            self._refresh_index(index)
-        if scroll and index >= 0:
-            self._scroll_into_view(index)
-        if key != old_key:
-            self.post_message(self.CursorMoved(self, key, index))
-
-    def _page(self, direction: int) -> None:
-        page = max(1, self._body_height())
-        self._scroll_y_to(self.scroll_offset.y + direction * page)
-        self._set_cursor(self._keys.index + direction * page)
-
-    def _scroll_into_view(self, index: int) -> None:
-        body = self._body_height()
-        if body <= 0:
-            # Not laid out yet: once it is, show the cursor.
-            self.call_after_refresh(self._scroll_into_view_later)
-            return
-        top = self.scroll_offset.y
-        if index < top:
-            self._scroll_y_to(index)
-        elif index >= top + body:
-            self._scroll_y_to(index - body + 1)
-
-    def _scroll_into_view_later(self) -> None:
-        if self._body_height() > 0 and self._keys.index >= 0:
-            self._scroll_into_view(self._keys.index)
-
-    def _scroll_y_to(self, y: int) -> None:
-        self.scroll_to(y=max(0, y), animate=False, force=True)
-
-    def _refresh_index(self, index: int) -> None:
-        if index >= 0:
-            self.refresh_line(index + self._header_height)
+        self._lines.set_width(max(0, self.scrollable_content_region.width))
