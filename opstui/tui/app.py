@@ -42,6 +42,7 @@ from opstui.tui.dialogs.profiles import ProfilePicker
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import normalize_keymap
 from opstui.tui.keyscopes import bindings_on, check_keymap, help_sections
+from opstui.tui.memory import IdleCollector
 from opstui.tui.notify import Notifier
 from opstui.tui.screens._explain import READ_ONLY
 from opstui.tui.screens.approvals import ApprovalsScreen
@@ -211,6 +212,8 @@ class OpstuiApp(App[None]):
             )
         self._catch_ending_signals()
         self.data.start()
+        self.idle_collector = IdleCollector(self)  # full collections at idle moments (why: memory.py)
+        self.idle_collector.start()
 
     def _apply_theme(self) -> None:
         """The configured theme; an unknown name is said in one line, and the default kept."""

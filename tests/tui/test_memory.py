@@ -6,6 +6,7 @@ import gc
 import weakref
 from typing import Any
 
+from textual import events
 from textual._styles_cache import StylesCache
 from textual.cache import LRUCache
 from textual.screen import Screen
@@ -198,3 +199,68 @@ def test_a_cleared_cache_leaves_no_ring_of_entries_to_the_cycle_collector() -> N
         gc.collect()
     assert links == 0, f"{links} cleared entries were left to the cycle collector"
     assert len(cache) == 0
+
+
+class _Cycle:
+    """An object in a reference cycle with itself: only the cyclic collector frees it."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_the_idle_collection_runs_and_frees_cyclic_garbage(
+    make_app: MakeApp, sim: SimServer
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        collector = app.idle_collector
+        assert collector._timer is not None  # started with the app
+        assert not collector.tick()  # the oldest generation has not grown enough yet
+        collector.growth = 0
+        gc.disable()  # no automatic pass may free it first
+        try:
+            garbage = _Cycle()
+            gone = weakref.ref(garbage)
+            del garbage
+            assert gone() is not None
+            runs = collector.collected.runs
+            assert collector.tick()  # the app is idle after settling
+            assert gone() is None
+            assert collector.collected.runs == runs + 1
+            assert collector.collected.found >= 1
+        finally:
+            gc.enable()
+
+
+async def test_the_idle_collection_waits_while_messages_wait(
+    make_app: MakeApp, sim: SimServer
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        collector = app.idle_collector
+        collector.growth = 0
+        runs = collector.collected.runs
+        app.post_message(events.Callback(callback=lambda: None))
+        assert not collector.tick()  # a message is waiting: not now
+        assert collector.collected.runs == runs
+        await pilot.pause()
+        assert collector.tick()
+
+
+async def test_the_idle_collection_is_timed_by_the_app(make_app: MakeApp, sim: SimServer) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        collector = app.idle_collector
+        collector.stop()
+        assert collector._timer is None
+        collector.interval = 0.05
+        collector.growth = 0
+        collector.start()
+        for _ in range(200):  # bounded polling on the condition, not a timing assertion
+            if collector.collected.runs >= 2:
+                break
+            await pilot.pause(0.05)
+        assert collector.collected.runs >= 2

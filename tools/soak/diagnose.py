@@ -7,8 +7,12 @@ DIR (``types.txt`` at the end):
 
 - ``types.txt``: the object types whose count grew since the baseline (gc-tracked objects);
 - in each memory sample (``app-memory.jsonl``): Python's allocated blocks, pymalloc's arenas and
-  the bytes in use in them, glibc's heap in use and freed-but-kept, the traced bytes (when
-  tracing);
+  the bytes in use in them, glibc's heap in use and freed-but-kept, every glibc arena
+  (``malloc_info``: threads have their own), the resident bytes by kind of mapping, the
+  Textual caches and ``lru_cache`` functions with the most entries (and their caps), the
+  caches the widgets on screen hold, the collector's counts, the traced bytes (when tracing);
+- ``retained.txt``: at the end, what each ``lru_cache`` and each widget attribute holds alone
+  (objects and bytes reachable from it first), the largest first;
 - ``types.jsonl``: at each memory sample taken while only the first screen is open, the counts
   of the 150 commonest types, allocated blocks and entries of every ``lru_cache``;
 - ``garbage.jsonl`` with ``SOAK_DIAGNOSE_GARBAGE=1``: at each sample, a full collection, and
