@@ -52,8 +52,8 @@ class Collected:
 
 
 class IdleCollector:
-    """A full ``gc.collect()`` when the oldest generation grew by ``growth`` objects, looked at
-    every ``interval`` seconds while the app is idle."""
+    """A full ``gc.collect()`` when the oldest generation grew by ``growth`` objects (0: at
+    every look), looked at every ``interval`` seconds while the app is idle."""
 
     def __init__(self, app: App[Any], interval: float = INTERVAL, growth: int = GROWTH) -> None:
         self.app = app
@@ -76,11 +76,16 @@ class IdleCollector:
             self._timer = None
 
     def tick(self) -> bool:
-        """Collect now if the oldest generation grew enough, unless the app has messages
-        waiting (a key, a repaint): then a later tick does. True when it collected."""
+        """Collect now if the oldest generation grew enough since the first load was frozen,
+        unless the app has messages waiting (a key, a repaint): then a later tick does. True
+        when it collected."""
         if not self.app._message_queue.empty():
             return False
-        if len(gc.get_objects(generation=2)) - self._after_last < self.growth:
+        if not gc.get_freeze_count():
+            # The first load is not frozen yet (nor over): a pass now would walk all of it, and
+            # at ten thousand pipelines one every few seconds would add up to seconds.
+            return False
+        if self.growth and len(gc.get_objects(generation=2)) - self._after_last < self.growth:
             return False
         self.collect()
         return True

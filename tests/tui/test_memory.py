@@ -233,7 +233,7 @@ async def test_the_idle_collection_runs_and_frees_cyclic_garbage(
             gc.enable()
 
 
-async def test_the_idle_collection_waits_while_messages_wait(
+async def test_the_idle_collection_waits_for_the_frozen_first_load_and_for_quiet(
     make_app: MakeApp, sim: SimServer
 ) -> None:
     app = make_app()
@@ -246,6 +246,12 @@ async def test_the_idle_collection_waits_while_messages_wait(
         assert not collector.tick()  # a message is waiting: not now
         assert collector.collected.runs == runs
         await pilot.pause()
+        gc.unfreeze()  # as before the first load was frozen: a pass would walk all of it
+        try:
+            assert not collector.tick()
+        finally:
+            gc.freeze()
+        assert collector.collected.runs == runs
         assert collector.tick()
 
 
