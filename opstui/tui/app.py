@@ -39,6 +39,7 @@ from opstui.tui.data.tasks import TaskFeed
 from opstui.tui.ending import EndingSignals, exit_code, signal_name
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import normalize_keymap
+from opstui.tui.memory import IdleCollector
 from opstui.tui.notify import Notifier
 from opstui.tui.profile_switch import ProfileSwitching
 from opstui.tui.screens._explain import READ_ONLY
@@ -205,6 +206,8 @@ class OpstuiApp(ProfileSwitching, CrashReporting):
             )
         self._ending.catch()
         self.data.start()
+        self.idle_collector = IdleCollector(self)  # full collections at idle moments (why: memory.py)
+        self.idle_collector.start()
 
     def _apply_theme(self) -> None:
         """The configured theme; an unknown name is said in one line, and the default kept."""

@@ -71,7 +71,7 @@ async def test_forget_closed_watchers_keeps_the_live_ones(make_app: MakeApp) -> 
         for _ in range(3):
             for key in footer.query(FooterKey):
                 key.set_class(True, "-seen")
-            app.screen.refresh_bindings()  # the footer rebuilds its keys
+            footer.call_later(footer.recompose)  # the footer rebuilds its keys
             await pilot.pause()
             await pilot.pause()
             assert not any(key.has_class("-seen") for key in footer.query(FooterKey))

@@ -7,8 +7,12 @@ DIR (``types.txt`` at the end):
 
 - ``types.txt``: the object types whose count grew since the baseline (gc-tracked objects);
 - in each memory sample (``app-memory.jsonl``): Python's allocated blocks, pymalloc's arenas and
-  the bytes in use in them, glibc's heap in use and freed-but-kept, the traced bytes (when
-  tracing);
+  the bytes in use in them, glibc's heap in use and freed-but-kept, every glibc arena
+  (``malloc_info``: threads have their own), the resident bytes by kind of mapping, the
+  Textual caches and ``lru_cache`` functions with the most entries (and their caps), the
+  caches the widgets on screen hold, the collector's counts, the traced bytes (when tracing);
+- ``retained.txt``: at the end, what each ``lru_cache`` and each widget attribute holds alone
+  (objects and bytes reachable from it first), the largest first;
 - ``types.jsonl``: at each memory sample taken while only the first screen is open, the counts
   of the 150 commonest types, allocated blocks and entries of every ``lru_cache``;
 - ``garbage.jsonl`` with ``SOAK_DIAGNOSE_GARBAGE=1``: at each sample, a full collection, and
@@ -84,6 +88,10 @@ def _libc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL("libc.so.6")
         libc.mallinfo2.restype = _MallInfo2
+        libc.fdopen.restype = ctypes.c_void_p
+        libc.fdopen.argtypes = [ctypes.c_int, ctypes.c_char_p]
+        libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+        libc.fclose.argtypes = [ctypes.c_void_p]
     except (OSError, AttributeError):
         return None
     return libc
@@ -124,6 +132,123 @@ def pymalloc_figures() -> dict[str, int]:
         if found:
             figures[key] = int(found.group(1).replace(",", ""))
     return figures
+
+
+def malloc_arenas() -> dict[str, int]:
+    """Every glibc arena (``malloc_info``; ``mallinfo2`` sees the main arena only): how many,
+    their bytes taken from the system, and the bytes free in them (top chunks and free lists)."""
+    if _LIBC is None:
+        return {}
+    with tempfile.TemporaryFile() as capture:
+        stream = _LIBC.fdopen(os.dup(capture.fileno()), b"w")
+        _LIBC.malloc_info(0, stream)
+        _LIBC.fclose(stream)
+        capture.seek(0)
+        text = capture.read().decode("ascii", "replace")
+    heaps = re.findall(r'<heap nr="(\d+)">(.*?)</heap>', text, re.S)
+    figures = {"malloc_arenas": len(heaps)}
+    total = re.search(r'<system type="current" size="(\d+)"/>\s*<system type="max"', text)
+    free = re.findall(
+        r'<total type="fast" count="\d+" size="(\d+)"/>\s*'
+        r'<total type="rest" count="\d+" size="(\d+)"/>',
+        text,
+    )
+    current = re.findall(r'<system type="current" size="(\d+)"/>', text)
+    if current:
+        figures["malloc_system_all"] = int(current[-1])
+        figures["malloc_system_threads"] = sum(int(c) for c in current[1:-1])
+    if free:
+        figures["malloc_free_all"] = int(free[-1][0]) + int(free[-1][1])
+    del total
+    return figures
+
+
+def smaps_figures() -> dict[str, int]:
+    """This process's resident bytes by kind of mapping: the brk heap, anonymous mappings of a
+    mebibyte (pymalloc's arenas), of 64 MiB-aligned glibc thread heaps (anonymous, 64 MiB or
+    less, ``rw-p`` next to a ``---p`` reserve), other anonymous ones, and files."""
+    figures: Counter[str] = Counter()
+    kind = "file"
+    try:
+        lines = Path("/proc/self/smaps").read_text().splitlines()
+    except OSError:
+        return {}
+    for line in lines:
+        head = line.split()
+        if not head:
+            continue
+        if "-" in head[0] and len(head) >= 5 and not head[0].endswith(":"):
+            start, end = (int(part, 16) for part in head[0].split("-"))
+            size = end - start
+            name = head[5] if len(head) > 5 else ""
+            if name == "[heap]":
+                kind = "rss_brk"
+            elif name.startswith("["):
+                kind = "rss_other"
+            elif name:
+                kind = "rss_file"
+            elif size == 2**20 or size == 2**18:
+                kind = "rss_arena_1m"
+            elif start % (64 * 2**20) == 0 and size <= 64 * 2**20:
+                kind = "rss_thread_heap"
+            else:
+                kind = "rss_anon_other"
+        elif head[0] == "Rss:":
+            figures[kind] += int(head[1]) * 1024
+    return dict(figures)
+
+
+def lru_caches() -> list[functools._lru_cache_wrapper[Any]]:
+    """Every ``lru_cache`` function of a loaded module or of its classes (found through the
+    modules: ``gc.get_objects`` misses what ``gc.freeze`` moved out of the collector's sight)."""
+    found: dict[int, functools._lru_cache_wrapper[Any]] = {}
+    for module in list(sys.modules.values()):
+        for value in list(getattr(module, "__dict__", {}).values()):
+            inner = list(vars(value).values()) if isinstance(value, type) else []
+            for item in [value, *inner]:
+                item = getattr(item, "__func__", item)
+                if isinstance(item, functools._lru_cache_wrapper):
+                    found[id(item)] = item
+    return list(found.values())
+
+
+def widget_caches(app: App[Any]) -> dict[str, str]:
+    """The Textual caches the widgets on screen hold in their attributes (``gc.get_objects``
+    misses those frozen with the first load): ``Widget.attribute: entries/cap``."""
+    from textual.cache import FIFOCache, LRUCache
+
+    found: dict[str, str] = {}
+    for widget in app.screen.walk_children(with_self=True):
+        for name, value in vars(widget).items():
+            if isinstance(value, LRUCache | FIFOCache) and len(value) > 8:
+                key = f"{type(widget).__qualname__}.{name}"
+                found[key] = f"{len(value)}/{getattr(value, '_maxsize', 0)}"
+    return found
+
+
+def cache_figures() -> dict[str, Any]:
+    """Textual's LRU/FIFO caches alive (how many, entries, the fullest few with their caps) and
+    the ``lru_cache`` functions with the most entries."""
+    from textual.cache import FIFOCache, LRUCache
+
+    caches: list[tuple[int, int, str]] = []
+    lru: list[tuple[int, int, str]] = []
+    for obj in gc.get_objects():
+        if isinstance(obj, LRUCache | FIFOCache):
+            caches.append((len(obj), getattr(obj, "_maxsize", 0), type(obj).__name__))
+    for wrapper in lru_caches():
+        info = wrapper.cache_info()
+        name = f"{getattr(wrapper, '__module__', '?')}.{getattr(wrapper, '__qualname__', '?')}"
+        lru.append((info.currsize, info.maxsize or 0, name))
+    caches.sort(reverse=True)
+    lru.sort(reverse=True)
+    return {
+        "textual_caches": len(caches),
+        "textual_cache_entries": sum(size for size, _, _ in caches),
+        "textual_cache_top": [f"{k} {n}/{m}" for n, m, k in caches[:6]],
+        "lru_top": [f"{name} {n}/{m}" for n, m, name in lru[:12]],
+        "threads": len(os.listdir("/proc/self/task")),
+    }
 
 
 def detached_widgets(app: App[Any]) -> list[Widget]:
@@ -227,6 +352,65 @@ def ownership(names: set[str], sample: int = 400, depth: int = 7) -> list[str]:
     return lines
 
 
+_OPAQUE = (type, types.ModuleType, types.FunctionType, types.FrameType, types.CodeType)
+
+
+def _reach(root: object, seen: set[int], stop: set[int]) -> tuple[int, int, Counter[str]]:
+    """Objects (and their bytes by ``sys.getsizeof``) reachable from ``root`` not yet ``seen``,
+    not crossing classes, modules, functions, frames, widgets or the app (``stop``)."""
+    count = size = 0
+    kinds: Counter[str] = Counter()
+    todo = [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or id(obj) in stop or isinstance(obj, _OPAQUE):
+            continue
+        seen.add(id(obj))
+        count += 1
+        size += sys.getsizeof(obj)
+        kinds[type(obj).__qualname__] += 1
+        todo.extend(gc.get_referents(obj))
+    return count, size, kinds
+
+
+def retained(app: App[Any]) -> list[str]:
+    """What each cache and each widget holds alone, in bytes (by ``sys.getsizeof``): every
+    ``lru_cache`` first, then the widgets' own attributes, by widget type; the first to reach an
+    object is charged with it."""
+    widgets = [obj for obj in gc.get_objects() if isinstance(obj, Widget)]
+    for stack in app._screen_stacks.values():
+        for screen in stack:
+            widgets.extend(screen.walk_children(with_self=True))
+    stop = {id(app)} | {id(w) for w in widgets}
+    seen: set[int] = set()
+    rows: list[tuple[int, int, str, str]] = []
+    for wrapper in lru_caches():
+        count, size, kinds = _reach(wrapper, seen, stop)
+        if count > 50:
+            name = (
+                f"lru {wrapper.__module__}.{wrapper.__qualname__} ({wrapper.cache_info().currsize})"
+            )
+            rows.append((size, count, name, str(kinds.most_common(5))))
+    by_type: dict[str, list[int]] = {}
+    kinds_of: dict[str, Counter[str]] = {}
+    for widget in {id(w): w for w in widgets}.values():
+        for attribute, value in list(vars(widget).items()):
+            name = f"{type(widget).__qualname__}.{attribute}"
+            total = by_type.setdefault(name, [0, 0, 0])
+            count, size, kinds = _reach(value, seen, stop)
+            total[0] += size
+            total[1] += count
+            total[2] += 1
+            kinds_of.setdefault(name, Counter()).update(kinds)
+    for name, (size, count, n) in by_type.items():
+        rows.append((size, count, f"{name} x{n}", str(kinds_of[name].most_common(5))))
+    rows.sort(reverse=True)
+    return [
+        f"{size / 2**20:8.2f} MiB {count:8d} objs  {name}  {kinds}"
+        for size, count, name, kinds in rows[:40]
+    ]
+
+
 class Diagnosis:
     """A baseline after the warm-up, a comparison at the end."""
 
@@ -259,13 +443,18 @@ class Diagnosis:
     def sample(self, app: App[Any], elapsed: float) -> dict[str, Any]:
         """Cheap figures for the memory sample; object counts by type go to ``types.jsonl``
         when only the first screen is open (so that an open dialog is not counted as growth)."""
-        lru = [o for o in gc.get_objects() if isinstance(o, functools._lru_cache_wrapper)]
+        lru = lru_caches()
         figures = {
             "traced": self.traced(),
             "blocks": sys.getallocatedblocks(),
             "lru_entries": sum(wrapper.cache_info().currsize for wrapper in lru),
             **pymalloc_figures(),
             **malloc_figures(),
+            **malloc_arenas(),
+            **smaps_figures(),
+            **cache_figures(),
+            "widget_caches": widget_caches(app),
+            "gc_counts": gc.get_count(),
         }
         if len(app.screen_stack) == 1:
             counts = type_counts()
@@ -320,6 +509,7 @@ class Diagnosis:
         lines = [f"object types that grew from {self.at:g} s to {elapsed:g} s (gc-tracked)"]
         lines += [f"{diff:+8d}  {name}  (now {counts[name]})" for diff, name in grew[:80] if diff]
         (self.out / "types.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (self.out / "retained.txt").write_text("\n".join(retained(app)) + "\n", encoding="utf-8")
         if self.baseline is not None:
             self._traces(elapsed)
         if os.environ.get(REFERRERS_ENV):

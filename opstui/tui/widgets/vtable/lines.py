@@ -9,7 +9,6 @@ reorder repaints nothing it has painted before.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,6 +60,8 @@ class _Kept:
     """A painted line, with what it was painted from (changed in place: Textual's
     ``LRUCache.set`` keeps the first value of a key)."""
 
+    stamp: tuple[object, ...]
+    """What the line was painted for: the row's state, the cursor, the generation."""
     row: object
     time: int
     """The time (a count of :meth:`RowLines.retimed`) its cells were last worked out at."""
@@ -103,9 +104,10 @@ class RowLines(Generic[RowT]):
         self.columns = tuple(columns)
         self._renderer = render_row
         self._padding = padding
-        self._strips: LRUCache[tuple[object, ...], _Kept] = LRUCache(cache_size)
-        self._versions: dict[str, int] = {}
-        self._counter = itertools.count(1)
+        # One line a row key, replaced in place when its stamp moves on: a line keyed by its
+        # stamp would stay, unusable, until evicted, and a long-running app would fill the
+        # cache with them (the soak saw 550 dead lines holding 36,000 objects).
+        self._strips: LRUCache[str, _Kept] = LRUCache(cache_size)
         self._generation = 0
         self._time = 0
         self._painter = LinePainter.for_width(self.columns, 0, padding)
@@ -128,13 +130,12 @@ class RowLines(Generic[RowT]):
 
     def changed(self, keys: Iterable[str]) -> None:
         """The rows of ``keys`` changed (or left): their kept lines are stale."""
-        counter, versions = self._counter, self._versions
+        discard = self._strips.discard
         for key in keys:
-            versions[key] = next(counter)
+            discard(key)
 
     def clear(self) -> None:
         """Other rows altogether: nothing kept is of use."""
-        self._versions.clear()
         self._strips.clear()
 
     def retimed(self) -> None:
@@ -147,14 +148,19 @@ class RowLines(Generic[RowT]):
         if width != self._width:
             self._width = width
             self._painter = LinePainter.for_width(self.columns, width, self._padding)
-            self._generation += 1
+            self._new_generation()
 
     def set_styles(self, styles: Styles) -> None:
         """Paint with ``styles`` (every line stale only when they really changed: a hover of
         the table leaves them as they were)."""
         if styles != self.styles:
             self.styles = styles
-            self._generation += 1
+            self._new_generation()
+
+    def _new_generation(self) -> None:
+        # Every kept line is of an older generation now: none can be asked for again.
+        self._generation += 1
+        self._strips.clear()
 
     # -- lines ----------------------------------------------------------------------------
 
@@ -182,11 +188,11 @@ class RowLines(Generic[RowT]):
         console: Console,
     ) -> Strip:
         """The line of ``row`` (kept by ``key``), with the cursor on it or not."""
-        cache_key = (key, self._versions.get(key, 0), state, cursor, self._generation)
-        kept = self._strips.get(cache_key)
+        stamp = (state, cursor, self._generation)
+        kept = self._strips.get(key)
         # The row itself is kept with its line: a caller that replaces a row object instead of
         # changing it gets a fresh line without saying so.
-        if kept is not None and kept.row is row:
+        if kept is not None and kept.stamp == stamp and kept.row is row:
             if kept.time == self._time:
                 return kept.strip
             cells = self._renderer(row, state, now)
@@ -198,16 +204,19 @@ class RowLines(Generic[RowT]):
         over = self.styles.cursor if cursor else None
         strip = self._painter.paint(cells, self._row_style(state), console, over)
         if kept is None:
-            self._strips.set(cache_key, _Kept(row, self._time, cells, strip))
+            self._strips.set(key, _Kept(stamp, row, self._time, cells, strip))
         else:
-            kept.row, kept.time, kept.cells, kept.strip = row, self._time, cells, strip
+            kept.stamp, kept.row, kept.time = stamp, row, self._time
+            kept.cells, kept.strip = cells, strip
         return strip
 
     def kept(self, key: str, row: RowT, state: RowState, cursor: bool) -> Strip | None:
         """The line kept for ``row`` as it was last painted (whatever the time), if any."""
-        cache_key = (key, self._versions.get(key, 0), state, cursor, self._generation)
-        kept = self._strips.get(cache_key)
-        return kept.strip if kept is not None and kept.row is row else None
+        stamp = (state, cursor, self._generation)
+        kept = self._strips.get(key)
+        if kept is None or kept.stamp != stamp or kept.row is not row:
+            return None
+        return kept.strip
 
     def blank(self) -> Strip:
         """A line with no row."""
