@@ -226,7 +226,8 @@ class TargetLines(Widget):
         width = self.size.width
         if not 0 <= y < self.get_content_height(self.size, self.size, width):
             return Strip.blank(width, self.visual_style.rich_style)
-        return Visual.to_strips(self, self._line(y, width), width, 1, self.visual_style)[0]
+        [strip] = Visual.to_strips(self, self._line(y, width), width, 1, self.visual_style)
+        return strip.apply_offsets(0, y)  # where a click lands: row y, as a whole render says
 
 
 class ButtonBar(Horizontal):
