@@ -24,7 +24,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from opstui.config.settings import public_url
 
@@ -39,6 +39,7 @@ __all__ = [
     "AuditLog",
     "AuditOutcome",
     "AuditTarget",
+    "Reported",
     "entry_time",
     "public_url",
 ]
@@ -71,6 +72,30 @@ class AuditOutcome:
     message: str = ""
 
 
+class Reported(Protocol):
+    """What the log reads of one target's outcome: an :class:`AuditOutcome`, or the client's own
+    ``ActionOutcome`` as it came (no copy of ten thousand outcomes to write them)."""
+
+    @property
+    def target(self) -> str:
+        """The target's id."""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the server did it."""
+
+    @property
+    def status(self) -> str:
+        """The server's word for it."""
+
+    @property
+    def message(self) -> str:
+        """What the server said of it."""
+
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     """One line of the audit log."""
@@ -80,7 +105,7 @@ class AuditEntry:
     targets: Sequence[AuditTarget]
     server: str
     source: Source
-    outcomes: Sequence[AuditOutcome] = ()
+    outcomes: Sequence[Reported] = ()
     reason: str | None = None
     error: str | None = None
     """Set when the request itself failed (no per-target outcome is known)."""
@@ -96,16 +121,27 @@ class AuditEntry:
 
     def to_json(self) -> str:
         """The entry as one line of JSON."""
-        # By hand, not ``asdict``: that deep-copies every target and outcome, seconds of the
-        # event loop for an action on 10,000 pipelines.
-        data: dict[str, Any] = {name: getattr(self, name) for name in self.__slots__}
-        data["targets"] = [{"id": t.id, "name": t.name} for t in self.targets]
-        data["outcomes"] = [
-            {"target": o.target, "ok": o.ok, "status": o.status, "message": o.message}
+        # Piece by piece: a dict per target and per outcome (or ``asdict``'s deep copy) is ten
+        # thousand objects for the collector on an action on 10,000 pipelines; strings are not.
+        encode = _encode
+        targets = ",".join(f'{{"id":{encode(t.id)},"name":{encode(t.name)}}}' for t in self.targets)
+        outcomes = ",".join(
+            f'{{"target":{encode(o.target)},"ok":{"true" if o.ok else "false"},'
+            f'"status":{encode(o.status)},"message":{encode(o.message)}}}'
             for o in self.outcomes
-        ]
-        data["base_url"] = public_url(self.base_url)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        )
+        fields = []
+        for name in self.__slots__:
+            if name == "targets":
+                value = f"[{targets}]"
+            elif name == "outcomes":
+                value = f"[{outcomes}]"
+            elif name == "base_url":
+                value = encode(public_url(self.base_url))
+            else:
+                value = encode(getattr(self, name))
+            fields.append(f"{encode(name)}:{value}")
+        return "{" + ",".join(fields) + "}"
 
 
 def entry_time(entry: dict[str, Any]) -> datetime | None:

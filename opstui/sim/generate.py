@@ -6,15 +6,26 @@ seed, so the same seed always gives the same tenant.
 
 from __future__ import annotations
 
-import math
 import random
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 from opstui.sim import activity as msg
-from opstui.sim.common import Doc, hex_id, is_active_step, is_gate, iso, step_fate, task_fate
+from opstui.sim.common import Doc, hex_id, is_active_step, is_gate, iso, step_fate
+from opstui.sim.generate_tasks import task_doc, task_scenarios
+from opstui.sim.generated import (
+    DAY,
+    HOUR,
+    MINUTE,
+    Generated,
+    IdSource,
+    PendingEvent,
+    Scenario,
+    log_uniform_ms,
+    unique,
+    user_id,
+)
 from opstui.sim.names import (
     AI_ML_NAMES,
     ENVS,
@@ -25,45 +36,9 @@ from opstui.sim.names import (
     SDLC_SUFFIXES,
     SERVICES,
     SFDC_NAMES,
-    TASKS,
-    Person,
 )
 
-IdSource = Callable[[str], str]
-"""Hands out the next deterministic id of a kind (``"row"``, ...)."""
-
-Scenario = Literal["never", "success", "failed", "stopped", "running", "awaiting", "paused"]
-
 _IDLE: tuple[Scenario, ...] = ("never", "success", "failed", "stopped")
-_MINUTE = 60_000
-_HOUR = 60 * _MINUTE
-_DAY = 24 * _HOUR
-
-
-def user_id(person: Person) -> str:
-    """The stable user id of a member of the tenant."""
-    return hex_id("user", person.email)
-
-
-@dataclass(frozen=True)
-class PendingEvent:
-    """A transition that the world must schedule: the end of a running step or task."""
-
-    when: datetime
-    kind: Literal["step", "task"]
-    key: str
-    run_count: int
-    index: int
-
-
-@dataclass
-class Generated:
-    """The tenant at time zero."""
-
-    pipelines: list[Doc] = field(default_factory=list)
-    tasks: list[Doc] = field(default_factory=list)
-    activity: dict[str, list[Doc]] = field(default_factory=dict)
-    pending: list[PendingEvent] = field(default_factory=list)
 
 
 class _Row(NamedTuple):
@@ -113,8 +88,8 @@ def generate(
         idle[-1]["active"] = False  # a tenant always has an inactive pipeline or two
     task_rng = random.Random(f"{seed}:generate-tasks")
     task_names: set[str] = set()
-    for i, task_scenario in enumerate(_task_scenarios(tasks, task_rng)):
-        task, task_pending = builder.task(i, task_scenario, task_names)
+    for i, task_scenario in enumerate(task_scenarios(tasks, task_rng)):
+        task, task_pending = task_doc(seed, t0, failure_rate, i, task_scenario, task_names)
         out.tasks.append(task)
         if task_pending is not None:
             out.pending.append(task_pending)
@@ -141,32 +116,6 @@ def _pipeline_scenarios(n: int, rng: random.Random) -> list[Scenario]:
         order.append(rng.choices(population, weights)[0])
     rng.shuffle(order)
     return order
-
-
-def _task_scenarios(n: int, rng: random.Random) -> list[Scenario]:
-    base: list[Scenario] = ["running", "success", "failed", "never", "stopped"]
-    order = base[:n]
-    population: list[Scenario] = ["success", "failed", "running", "never", "stopped"]
-    weights = [0.5, 0.2, 0.1, 0.1, 0.1]
-    while len(order) < n:
-        order.append(rng.choices(population, weights)[0])
-    rng.shuffle(order)
-    return order
-
-
-def _log_uniform_ms(rng: random.Random, low_ms: int, high_ms: int) -> int:
-    """A duration spread evenly on a log scale: as many "minutes ago" as "hours ago"."""
-    return int(math.exp(rng.uniform(math.log(low_ms), math.log(high_ms))))
-
-
-def _unique(name: str, used: set[str]) -> str:
-    candidate = name
-    k = 2
-    while candidate in used:
-        candidate = f"{name}-{k}"
-        k += 1
-    used.add(candidate)
-    return candidate
 
 
 def _step(
@@ -201,14 +150,14 @@ class _Builder:
         if kind == "sdlc":
             service = rng.choice(SERVICES)
             subject, team = service.name, service.team
-            name = _unique(f"{service.name}-{rng.choice(SDLC_SUFFIXES)}", used_names)
+            name = unique(f"{service.name}-{rng.choice(SDLC_SUFFIXES)}", used_names)
             description = f"Builds, tests and ships {service.name} to {env}"
         elif kind == "sfdc":
-            name = _unique(rng.choice(SFDC_NAMES), used_names)
+            name = unique(rng.choice(SFDC_NAMES), used_names)
             subject, team = name, "salesforce"
             description = f"Salesforce release train: {name.replace('-', ' ')}"
         else:
-            name = _unique(rng.choice(AI_ML_NAMES), used_names)
+            name = unique(rng.choice(AI_ML_NAMES), used_names)
             subject, team = name, "ml"
             description = f"Machine-learning pipeline: {name.replace('-', ' ')}"
         gate = scenario == "awaiting" or rng.random() < 0.35
@@ -238,8 +187,8 @@ class _Builder:
         rows: list[Doc] = []
         pending: PendingEvent | None = None
         if scenario == "never":
-            created = self.t0 - timedelta(milliseconds=rng.randint(_HOUR, 200 * _DAY))
-            updated = created + timedelta(milliseconds=rng.randint(0, _HOUR))
+            created = self.t0 - timedelta(milliseconds=rng.randint(HOUR, 200 * DAY))
+            updated = created + timedelta(milliseconds=rng.randint(0, HOUR))
             doc["createdAt"], doc["updatedAt"] = iso(created), iso(updated)
             return doc, rows, None
 
@@ -253,7 +202,7 @@ class _Builder:
         cursor = start
         for n in range(run_count - 1, max(0, run_count - 3), -1):
             script = self._script(pid, plan, n, "success", history, natural=True)
-            end = cursor - timedelta(milliseconds=rng.randint(20 * _MINUTE, 36 * _HOUR))
+            end = cursor - timedelta(milliseconds=rng.randint(20 * MINUTE, 36 * HOUR))
             run_start = end - timedelta(milliseconds=script.end_ms)
             earlier.append((run_start, script, n))
             cursor = run_start
@@ -272,7 +221,7 @@ class _Builder:
                         status=row.status,
                     )
                 )
-        created = runs[0][0] - timedelta(milliseconds=rng.randint(_DAY, 300 * _DAY))
+        created = runs[0][0] - timedelta(milliseconds=rng.randint(DAY, 300 * DAY))
         doc["createdAt"] = iso(created)
         doc["updatedAt"] = rows[-1]["createdAt"]
 
@@ -320,11 +269,11 @@ class _Builder:
             elapsed = max(1, int(script.duration_ms * rng.uniform(0.1, 0.9)))
             return self.t0 - timedelta(milliseconds=script.end_ms + elapsed)
         if script.outcome == "awaiting":
-            ago = _log_uniform_ms(rng, 2 * _MINUTE, 8 * _HOUR)
+            ago = log_uniform_ms(rng, 2 * MINUTE, 8 * HOUR)
         elif script.outcome == "paused":
-            ago = _log_uniform_ms(rng, 5 * _MINUTE, 5 * _HOUR)
+            ago = log_uniform_ms(rng, 5 * MINUTE, 5 * HOUR)
         else:
-            ago = _log_uniform_ms(rng, 2 * _MINUTE, 3 * _DAY)
+            ago = log_uniform_ms(rng, 2 * MINUTE, 3 * DAY)
         return self.t0 - timedelta(milliseconds=script.end_ms + ago)
 
     def _script(
@@ -360,7 +309,7 @@ class _Builder:
                 )
                 if i == stop_at and scenario == "awaiting":
                     return _Script(rows, t, "awaiting", i)
-                t += rng.randint(_MINUTE, 90 * _MINUTE)
+                t += rng.randint(MINUTE, 90 * MINUTE)
                 if (i == stop_at and scenario == "failed") or (natural and rng.random() < 0.1):
                     rows.append(_Row(t, step, "rejected", rng.choice(REJECT_REASONS), "failed"))
                     rows.append(
@@ -482,73 +431,3 @@ class _Builder:
         if rng.random() < 0.7:
             config = {"message": f"Confirm the change window for {subject} is open"}
         return "Confirm change window", "user-action", config
-
-    # -- tasks -----------------------------------------------------------------------------------
-
-    def task(
-        self, i: int, scenario: Scenario, used_names: set[str]
-    ) -> tuple[Doc, PendingEvent | None]:
-        seed = self.seed
-        rng = random.Random(f"{seed}:task:{i}")
-        tid = hex_id(seed, "task", i)
-        name, kind, description = TASKS[i % len(TASKS)]
-        owner = rng.choice(PEOPLE)
-        env = rng.choices(ENVS, [5, 3, 2])[0]
-        created = self.t0 - timedelta(milliseconds=rng.randint(10 * _DAY, 300 * _DAY))
-        doc: Doc = {
-            "_id": tid,
-            "name": _unique(name, used_names),
-            "description": description,
-            "type": kind,
-            "owner": user_id(owner),
-            "owner_name": owner.name,
-            "active": not (scenario == "never" and rng.random() < 0.3),
-            "tags": [{"type": "env", "value": env}],
-            "state": "stopped",
-            "run_count": 0,
-            "createdAt": iso(created),
-            "updatedAt": iso(created),
-        }
-        if scenario == "never":
-            return doc, None
-        run_count = rng.randint(1, 120)
-        doc["run_count"] = run_count
-        ago = _log_uniform_ms(rng, 2 * _MINUTE, 3 * _DAY)
-        if scenario == "running":
-            fate = task_fate(seed, tid, run_count, self.failure_rate)
-            started = self.t0 - timedelta(milliseconds=max(1, int(fate.duration_ms * rng.random())))
-            doc["state"] = "running"
-            doc["updatedAt"] = iso(started)
-            if run_count > 1:
-                previous = started - timedelta(milliseconds=ago)
-                status = rng.choice(["success", "success", "failed"])
-                doc["last_run"] = {"status": status, "completed": iso(previous)}
-            pending = PendingEvent(
-                started + timedelta(milliseconds=fate.duration_ms), "task", tid, run_count, 0
-            )
-            return _task_key_order(doc), pending
-        completed = self.t0 - timedelta(milliseconds=ago)
-        doc["state"] = scenario
-        doc["last_run"] = {"status": scenario, "completed": iso(completed)}
-        doc["updatedAt"] = iso(completed)
-        return _task_key_order(doc), None
-
-
-def _task_key_order(doc: Doc) -> Doc:
-    """Put ``last_run`` right after ``run_count``, as the contract lists the fields."""
-    order: Sequence[str] = (
-        "_id",
-        "name",
-        "description",
-        "type",
-        "owner",
-        "owner_name",
-        "active",
-        "tags",
-        "state",
-        "run_count",
-        "last_run",
-        "createdAt",
-        "updatedAt",
-    )
-    return {key: doc[key] for key in order if key in doc}

@@ -1,63 +1,37 @@
 """The one path every mutating key follows.
 
-check (``why_not``) → dialog (confirm, reason, typed name, form) → status re-check through the
-client → one request with every target → outcome per target → one toast and one audit line.
+check (``why_not``) → dialog (confirm, reason, typed name, form: :mod:`~opstui.tui.asking`) →
+status re-check through the client (:mod:`~opstui.tui.prechecks`) → one request with every
+target → outcome per target → one toast and one audit line (:mod:`~opstui.tui.flights`).
 An outcome that is unknown (a timeout after sending, a reset, an unreadable answer) is never
 re-sent: it is audited as unknown, and the targets' status is read again to show what happened.
 
 :meth:`ActionRunner.perform` pushes modal dialogs and waits for them, so it must be awaited from a
-worker (``@work``), never from a message handler.
+worker (``@work``), never from a message handler. A pass over every target (the rule, the
+re-check, the names) is done in slices (:mod:`~opstui.tui.slices`), and the audit line is written
+in a thread: an action on ten thousand pipelines leaves the event loop free for keys.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from textual.app import App
 
-from opstui.api import (
-    ActionResult,
-    Listing,
-    NotFoundError,
-    OpseraClient,
-    OpseraError,
-    OutcomeUnknownError,
-    Pipeline,
-    Task,
-)
+from opstui.api import ActionResult, OpseraClient, OpseraError, OutcomeUnknownError, Pipeline, Task
 from opstui.api.rules import why_not
 from opstui.audit import AuditLog, AuditTarget
-from opstui.tui.dialogs import (
-    CloneDialog,
-    ConfirmDialog,
-    DeleteDialog,
-    EditPipelineDialog,
-    RejectDialog,
-    Target,
-)
-from opstui.tui.flights import CLOSED, Flights, InFlight
+from opstui.tui.asking import ask, audit_details, confirm_detail, name_of
+from opstui.tui.flights import CLOSED, Flights, InFlight, Kind
 from opstui.tui.format import safe_text
-from opstui.tui.outcomes import (
-    MAX_LISTED,
-    VERBS,
-    Severity,
-    listed,
-    recheck,
-    result_message,
-    unknown_message,
-)
+from opstui.tui.outcomes import VERBS, Severity, recheck, result_message, unknown_message
+from opstui.tui.prechecks import RECHECKED, still_eligible
+from opstui.tui.slices import Mapped, in_slices
 
 __all__ = ["CLOSED", "RECHECKED", "VERBS", "ActionRunner", "InFlight", "Performed"]
-
-Kind = Literal["pipeline", "task"]
-
-RECHECKED = frozenset({"run", "stop", "reset", "approve", "reject"})
-"""Actions whose targets are re-checked through the server right before sending."""
-
-DANGEROUS = frozenset({"stop", "reset", "reject", "delete"})
 
 
 @dataclass(frozen=True)
@@ -79,47 +53,20 @@ class Performed:
     """Ids whose outcome is unknown (they may have been applied)."""
 
 
-def _name(item: Pipeline | Task) -> str:
-    return safe_text(item.name or item.id, 60)
+class _Names(Mapping[str, str]):
+    """The targets' names by id, each made when a toast names it (a few of 10,000 at most)."""
 
+    def __init__(self, items: Sequence[Pipeline | Task]) -> None:
+        self._items = {item.id: item for item in items}
 
-def _gate_of(item: Pipeline | Task) -> tuple[int, str] | None:
-    """The run and the gate a pipeline waits at: what an approve or reject is really about."""
-    if isinstance(item, Pipeline) and item.gate is not None:
-        return (item.run_count, item.gate.id)
-    return None
+    def __getitem__(self, key: str) -> str:
+        return name_of(self._items[key])
 
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
 
-def _detail(
-    action: str,
-    items: Sequence[Pipeline | Task],
-    blocked: Sequence[tuple[Pipeline | Task, str]],
-) -> str | None:
-    """What a confirmation should say besides the targets: the gate, and who is skipped."""
-    lines = []
-    if action == "approve" and len(items) == 1 and isinstance(items[0], Pipeline):
-        gate = items[0].gate
-        if gate is not None:
-            lines.append(f"Gate: {safe_text(gate.name, 60)} · run #{items[0].run_count}")
-    if blocked:
-        # The first few by name (a dialog over 10,000 marked must not wrap 10,000 reasons).
-        reasons = listed([f"{_name(i)} {reason}" for i, reason in blocked[: MAX_LISTED + 1]])
-        many = f"{len(blocked):,} (the action does not apply): " if len(blocked) > 1 else ""
-        lines.append(f"Skipping {many}{reasons}.")
-    return "\n".join(lines) or None
-
-
-def _details(action: str, answer: Any, created: Pipeline | None = None) -> dict[str, Any]:
-    """What the audit line says besides the targets: the new name, the edited fields."""
-    if action == "update":
-        return {
-            k: v
-            for k, v in (("name", answer.name), ("description", answer.description))
-            if v is not None
-        }
-    if action == "clone":
-        return {"name": str(answer), "new_id": created.id if created else None}
-    return {}
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 class ActionRunner:
@@ -144,7 +91,7 @@ class ActionRunner:
         self.flights = Flights(
             audit,
             server,
-            warn=lambda text: self._notify(text, severity="error"),
+            warn=lambda text: self._notify(text, "error"),
             profile=profile,
             base_url=base_url,
         )
@@ -160,10 +107,11 @@ class ActionRunner:
         """Audit every action that was sent and is still unanswered, as unknown; return how many.
 
         Called when the app ends (quit anyway, SIGTERM): the server may have applied them.
+        It waits for audit lines being written: when it returns, every line is on disk.
         """
         return self.flights.abandon(why)
 
-    def _notify(self, message: str, *, severity: Severity = "information") -> None:
+    def _notify(self, message: str, severity: Severity = "information") -> None:
         self.app.notify(
             message, severity=severity, markup=False, timeout=8 if severity == "error" else 5
         )
@@ -199,41 +147,56 @@ class ActionRunner:
         kind: Kind = "task" if items and isinstance(items[0], Task) else "pipeline"
         done = Performed(action, kind)
         if not items:
-            self._notify("Nothing selected.", severity="warning")
+            self._notify("Nothing selected.", "warning")
             return done
-        blocked = [(item, reason) for item in items if (reason := self._why_not(action, item))]
-        eligible = [item for item in items if not self._why_not(action, item)]
+        eligible: list[Pipeline | Task] = []
+        blocked: list[tuple[Pipeline | Task, str]] = []
+        async for part in in_slices(items):
+            for item in part:
+                reason = self._why_not(action, item)
+                if reason:
+                    blocked.append((item, reason))
+                else:
+                    eligible.append(item)
         if not eligible:
             self._explain(blocked)
             return done
         if action in ("update", "clone") and len(eligible) > 1:
-            self._notify(f"{VERBS[action][0]} works on one {kind} at a time.", severity="warning")
+            self._notify(f"{VERBS[action][0]} works on one {kind} at a time.", "warning")
             return done
 
-        answer = await self._ask(action, eligible, kind, _detail(action, eligible, blocked))
+        answer = await ask(
+            self.app, action, eligible, kind, confirm_detail(action, eligible, blocked)
+        )
         answered()
         if answer is None:
             return done
         claimed = {item.id for item in eligible} - self._in_flight
-        eligible = [item for item in eligible if item.id in claimed]
+        if len(claimed) < len(eligible):
+            eligible = [item for item in eligible if item.id in claimed]
         if not eligible:  # another action for them began while this dialog was open
-            self._notify("Not sent: an action for it is already on its way.", severity="warning")
+            self._notify("Not sent: an action for it is already on its way.", "warning")
             return done
         self._in_flight |= claimed
-        flight = self.flights.begin(
-            InFlight(
-                action,
-                kind,
-                [AuditTarget(item.id, safe_text(item.name, 200)) for item in eligible],
-                reason=str(answer) if action == "reject" else None,
-                details=_details(action, answer),
-            )
-        )
         try:
-            return await self._send_checked(flight, eligible, answer)
+            targets: list[AuditTarget] = []
+            async for part in in_slices(eligible):
+                targets.extend(AuditTarget(item.id, safe_text(item.name, 200)) for item in part)
+            flight = self.flights.begin(
+                InFlight(
+                    action,
+                    kind,
+                    targets,
+                    reason=str(answer) if action == "reject" else None,
+                    details=audit_details(action, answer),
+                )
+            )
+            try:
+                return await self._send_checked(flight, eligible, answer)
+            finally:
+                self.flights.end(flight)
         finally:
             self._in_flight -= claimed
-            self.flights.end(flight)
 
     def _why_not(self, action: str, item: Pipeline | Task) -> str | None:
         if item.id in self._in_flight:
@@ -245,11 +208,13 @@ class ActionRunner:
     ) -> Performed:
         action, kind = flight.action, flight.kind
         if action in RECHECKED:
-            eligible = await self._recheck(action, eligible, kind)
-            if not eligible:  # nothing sent: nothing to audit
+            checked = await still_eligible(self.client, action, kind, eligible, self._notify)
+            if not checked:  # nothing sent: nothing to audit
                 return Performed(action, kind)
-            kept = {item.id for item in eligible}
-            flight.targets = [target for target in flight.targets if target.id in kept]
+            if len(checked) < len(eligible):
+                kept = {item.id for item in checked}
+                flight.targets = [target for target in flight.targets if target.id in kept]
+            eligible = checked
         ids = [item.id for item in eligible]
         flight.sent = True
         try:
@@ -258,29 +223,29 @@ class ActionRunner:
             self.flights.record_unknown(flight, CLOSED, warn=False)  # the app is ending
             raise
         except OutcomeUnknownError as error:
-            self.flights.record_unknown(flight, error.message)
+            await self.flights.settle_unknown(flight, error.message)
             await self._settle_unknown(action, kind, eligible, answer, whole=True)
             return Performed(action, kind, ids, error=error, unknown=ids)
         except OpseraError as error:
-            self._notify(f"{VERBS[action][0]} failed: {error.message}", severity="error")
-            self.flights.record(flight, error=error.message)
+            await self.flights.settle(flight, error=error.message)
+            self._notify(f"{VERBS[action][0]} failed: {error.message}", "error")
             return Performed(action, kind, ids, error=error)
         if created is not None:
-            flight.details = _details(action, answer, created)
-            self.flights.record(flight)
+            flight.details = audit_details(action, answer, created)
+            await self.flights.settle(flight)
             self._notify(
-                f"{VERBS[action][1]} {_name(eligible[0])} as {safe_text(created.name, 60)}."
+                f"{VERBS[action][1]} {name_of(eligible[0])} as {safe_text(created.name, 60)}."
             )
             return Performed(action, kind, ids, created=created, succeeded=ids)
         assert result is not None
-        self.flights.record(flight, outcomes=result)
-        names = {item.id: _name(item) for item in eligible}
-        message = result_message(action, kind, names, result)
+        await self.flights.settle(flight, outcomes=result)
+        message = result_message(action, kind, _Names(eligible), result)
         if message is not None:
-            self._notify(message[0], severity=message[1])
+            self._notify(*message)
         unknown = [o.target for o in result.outcomes if o.unknown]
         if unknown:
-            unsure = [item for item in eligible if item.id in set(unknown)]
+            unsure_ids = set(unknown)
+            unsure = [item for item in eligible if item.id in unsure_ids]
             await self._settle_unknown(action, kind, unsure, answer, whole=False)
         succeeded = [o.target for o in result.outcomes if o.ok]
         return Performed(action, kind, ids, result, succeeded=succeeded, unknown=unknown)
@@ -288,93 +253,14 @@ class ActionRunner:
     def _explain(self, blocked: Sequence[tuple[Pipeline | Task, str]]) -> None:
         if len(blocked) == 1:
             item, reason = blocked[0]
-            self._notify(f"{_name(item)} {reason}.", severity="warning")
+            self._notify(f"{name_of(item)} {reason}.", "warning")
         else:
             self._notify(
                 f"None of the {len(blocked)} selected: "
-                + "; ".join(f"{_name(item)} {reason}" for item, reason in blocked[:4])
+                + "; ".join(f"{name_of(item)} {reason}" for item, reason in blocked[:4])
                 + ("…" if len(blocked) > 4 else ""),
-                severity="warning",
+                "warning",
             )
-
-    async def _ask(
-        self, action: str, items: Sequence[Pipeline | Task], kind: Kind, detail: str | None
-    ) -> Any:
-        """The dialog for ``action``; None when the user cancelled."""
-        targets = [Target(name=safe_text(item.name), id=item.id) for item in items]
-        if action == "reject":
-            return await self.app.push_screen_wait(RejectDialog(targets=targets, noun=kind))
-        if action == "delete":
-            return (
-                True
-                if await self.app.push_screen_wait(DeleteDialog(targets=targets, noun=kind))
-                else None
-            )
-        if action == "update":
-            return await self.app.push_screen_wait(
-                EditPipelineDialog(target=targets[0], description=items[0].description, noun=kind)
-            )
-        if action == "clone":
-            return await self.app.push_screen_wait(CloneDialog(target=targets[0], noun=kind))
-        confirmed = await self.app.push_screen_wait(
-            ConfirmDialog(
-                action=VERBS[action][0],
-                targets=targets,
-                detail=detail,
-                danger=action in DANGEROUS,
-                noun=kind,
-            )
-        )
-        return True if confirmed else None
-
-    async def _status(self, kind: Kind, ids: list[str]) -> Sequence[Pipeline | Task]:
-        if kind == "pipeline":
-            return await self.client.pipeline_status(ids)
-        return await self.client.task_status(ids)
-
-    async def _recheck(
-        self, action: str, items: Sequence[Pipeline | Task], kind: Kind
-    ) -> list[Pipeline | Task]:
-        """The items still eligible by the server's current word; says why the rest are not."""
-        ids = [item.id for item in items]
-        try:
-            fresh = await self._status(kind, ids)
-        except NotFoundError:
-            # A 404 for the ids asked: none of them exists any more.
-            what = _name(items[0]) if len(items) == 1 else f"none of the {len(items)} {kind}s"
-            self._notify(f"Not sent: {what} no longer exists.", severity="warning")
-            return []
-        except OpseraError as error:
-            self._notify(
-                f"Not sent: could not re-check the status first ({error.message}).",
-                severity="error",
-            )
-            return []
-        if isinstance(fresh, Listing) and not fresh.complete:
-            self._notify(
-                "Not sent: the server's status answer carried no documents, so the status could "
-                "not be re-checked first.",
-                severity="error",
-            )
-            return []
-        by_id = {item.id: item for item in fresh}
-        still: list[Pipeline | Task] = []
-        lost: list[str] = []
-        for item in items:
-            now = by_id.get(item.id)
-            if now is None:
-                lost.append(f"{_name(item)}: the server sent no status for it")
-            elif reason := why_not(action, now):
-                lost.append(f"{_name(now)} {reason}")
-            elif action in ("approve", "reject") and _gate_of(now) != _gate_of(item):
-                # Approving is about one gate of one run: the one the dialog showed.
-                lost.append(f"{_name(now)} waits at another gate or run than the one you saw")
-            else:
-                still.append(now)
-        if lost:
-            sent = "nothing sent" if not still else f"sent for the other {len(still)}"
-            self._notify(f"Not sent for {'; '.join(lost)} ({sent}).", severity="warning")
-        return still
 
     async def _send(
         self, action: str, kind: Kind, items: Sequence[Pipeline | Task], answer: Any
@@ -409,7 +295,6 @@ class ActionRunner:
 
         Nothing is sent again: the re-check is a read (retried as reads are).
         """
-        names = [_name(item) for item in items]
-        self._notify(unknown_message(action, kind, names, whole=whole), severity="warning")
-        text, severity = await recheck(self.client, action, kind, items, answer)
-        self._notify(text, severity=severity)
+        names = Mapped(items, name_of)
+        self._notify(unknown_message(action, kind, names, whole=whole), "warning")
+        self._notify(*await recheck(self.client, action, kind, items, answer))

@@ -23,6 +23,7 @@ from opstui.api import (
     Task,
 )
 from opstui.tui.format import safe_text
+from opstui.tui.slices import in_slices
 
 __all__ = [
     "MAX_LISTED",
@@ -90,12 +91,13 @@ def result_message(
     verb, past = VERBS[action]
     total = len(result.outcomes)
     failed = [o for o in result.outcomes if not o.ok and not o.unknown]
-    succeeded = [o for o in result.outcomes if o.ok]
     if failed:
-        parts = [f"{_label(o, names)}: {_reason(o)}" for o in failed]
+        # Only the few a toast names are made into text (of 10,000 failed, three are read).
+        parts = [f"{_label(o, names)}: {_reason(o)}" for o in failed[: MAX_LISTED + 1]]
         if total == 1:
             return f"{verb} failed for {parts[0]}", "error"
         return f"{verb} failed for {len(failed)} of {total}: {listed(parts)}", "error"
+    succeeded = [o for o in result.outcomes if o.ok]
     if not succeeded:
         return None
     if total == 1:
@@ -104,7 +106,10 @@ def result_message(
 
 
 def unknown_message(action: str, kind: str, names: Sequence[str], *, whole: bool) -> str:
-    """The warning for an outcome nobody knows yet; ``whole`` when it is the whole request's."""
+    """The warning for an outcome nobody knows yet; ``whole`` when it is the whole request's.
+
+    ``names`` may be a lazy sequence: past a few only its length is read.
+    """
     noun = NOUNS[action]
     what = "it may have been created" if action == "clone" else f"the {noun} may have been applied"
     if whole and len(names) <= 1:
@@ -190,9 +195,9 @@ async def recheck(
 
     Only reads: the targets' status (a clone: the pipelines of its new name). Never re-sends.
     """
-    names = [safe_text(item.name or item.id, 60) for item in items]
     if action == "clone":
         return await _recheck_clone(client, str(answer))
+    names = [safe_text(item.name or item.id, 60) for item in items[: MAX_LISTED + 1]]
     ids = [item.id for item in items]
     fresh: Sequence[Pipeline | Task]
     try:
@@ -214,9 +219,16 @@ async def recheck(
             "warning",
         )
     by_id = {item.id: item for item in fresh}
-    said = [verdict(action, item, by_id.get(item.id), answer) for item in items]
-    applied = all(ok for _, ok in said)
-    return listed([text for text, _ in said]), "information" if applied else "warning"
+    said: list[str] = []
+    applied = True
+    async for part in in_slices(items):
+        for item in part:
+            # Every target is judged; only the few the toast shows are put in words.
+            text, ok = verdict(action, item, by_id.get(item.id), answer)
+            applied = applied and ok
+            if len(said) <= MAX_LISTED:
+                said.append(text)
+    return listed(said), "information" if applied else "warning"
 
 
 async def _recheck_clone(client: OpseraClient, name: str) -> tuple[str, Severity]:

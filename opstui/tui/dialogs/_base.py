@@ -18,6 +18,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.geometry import Size
 from textual.screen import ModalScreen
+from textual.strip import Strip
+from textual.visual import Visual
 from textual.widget import Widget
 from textual.widgets import Button, Static
 
@@ -122,11 +124,16 @@ class Target:
     """The target's id."""
 
 
-def require_targets(targets: Sequence[Target]) -> tuple[Target, ...]:
-    """Return `targets` as a tuple; raise ValueError if there are none (a bug in the caller)."""
+def require_targets(targets: Sequence[Target]) -> Sequence[Target]:
+    """Return `targets`; raise ValueError if there are none (a bug in the caller).
+
+    A list becomes a tuple of its own (a later change to the list does not change the dialog);
+    any other sequence is kept as it is: a lazy one (``opstui.tui.slices.Mapped``) makes only
+    the targets a dialog lists, the first :attr:`TargetLines.MAX_LISTED` of ten thousand.
+    """
     if not targets:
         raise ValueError("a dialog needs at least one target")
-    return tuple(targets)
+    return tuple(targets) if isinstance(targets, list) else targets
 
 
 class TargetList(VerticalScroll):
@@ -148,7 +155,7 @@ class TargetList(VerticalScroll):
 
     def __init__(self, targets: Sequence[Target], *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._targets = tuple(targets)
+        self._targets = targets
 
     def compose(self) -> ComposeResult:
         yield TargetLines(self._targets)
@@ -189,29 +196,38 @@ class TargetLines(Widget):
             Content(f"({safe_text(target.id)})").truncate(self.ID_MAX_WIDTH, ellipsis=True)
             for target in listed
         ]
+        self._id_width = max((content.cell_length for content in self._ids), default=0)
+        self._name_width = max((content.cell_length for content in self._names), default=0)
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self._names) + (1 if self._more else 0)
 
+    def _line(self, y: int, width: int) -> Content:
+        """Row ``y`` at ``width``: a name and its id, or the count of the targets not listed."""
+        id_style = self.get_visual_style("target-lines--id", partial=True)
+        if y == len(self._names):
+            more = f"… and {self._more:,} more"
+            return Content.styled(more, id_style).truncate(width, ellipsis=True)
+        name_width = max(1, min(self._name_width, width - self._id_width - 2))
+        return Content.assemble(
+            self._names[y].truncate(name_width, ellipsis=True, pad=True),
+            "  ",
+            Content.styled(self._ids[y].plain, id_style),
+        ).truncate(width, ellipsis=True)
+
     def render(self) -> Content:
         width = self.size.width
-        if not self._names:
-            return Content("")
-        id_width = max(content.cell_length for content in self._ids)
-        name_width = max(1, min(max(n.cell_length for n in self._names), width - id_width - 2))
-        id_style = self.get_visual_style("target-lines--id", partial=True)
-        lines = [
-            Content.assemble(
-                name.truncate(name_width, ellipsis=True, pad=True),
-                "  ",
-                Content.styled(id_.plain, id_style),
-            ).truncate(width, ellipsis=True)
-            for name, id_ in zip(self._names, self._ids, strict=True)
-        ]
-        if self._more:
-            more = f"… and {self._more:,} more"
-            lines.append(Content.styled(more, id_style).truncate(width, ellipsis=True))
-        return Content("\n").join(lines)
+        rows = self.get_content_height(self.size, self.size, width)
+        return Content("\n").join([self._line(y, width) for y in range(rows)])
+
+    def render_line(self, y: int) -> Strip:
+        # Row by row: the list shows a few rows of up to 200, and a repaint renders those it
+        # shows, not all of them (Widget renders its whole content for any one line).
+        width = self.size.width
+        if not 0 <= y < self.get_content_height(self.size, self.size, width):
+            return Strip.blank(width, self.visual_style.rich_style)
+        [strip] = Visual.to_strips(self, self._line(y, width), width, 1, self.visual_style)
+        return strip.apply_offsets(0, y)  # where a click lands: row y, as a whole render says
 
 
 class ButtonBar(Horizontal):

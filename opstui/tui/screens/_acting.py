@@ -17,11 +17,11 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 
 from opstui.api import Pipeline
-from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import Bound
 from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
+from opstui.tui.screens._selection import applicable, representatives, why_none_applies
 from opstui.tui.store import LivePhase, LiveState, PipelinesChanged, PipelineStore
 from opstui.tui.widgets.status_bar import StatusBar
 from opstui.tui.widgets.vtable import RowState, VirtualTable
@@ -71,19 +71,6 @@ class StoreRows(Mapping[str, Pipeline]):
 
     def __len__(self) -> int:
         return len(self._store.pipelines)
-
-
-ONE_AT_A_TIME = frozenset({"update", "clone"})
-"""API actions that take one pipeline."""
-
-
-def representatives(items: Iterable[Pipeline]) -> list[Pipeline]:
-    """One pipeline per ``(status, active)``, first seen first: all :func:`why_not` reads of a
-    pipeline, so a selection of ten thousand is judged by a handful."""
-    seen: dict[tuple[object, bool], Pipeline] = {}
-    for item in items:
-        seen.setdefault((item.status, item.active), item)
-    return list(seen.values())
 
 
 class ActingScreen(ExplainingScreen):
@@ -247,24 +234,7 @@ class ActingScreen(ExplainingScreen):
             self._judged = None
             items = self.selected()
             count = len(items)
-        pending = [
-            action
-            for action in self.ACTIONS
-            if count and not (self.ACTIONS[action] in ONE_AT_A_TIME and count > 1)
-        ]
-        available: set[str] = set()
-        seen: set[tuple[object, bool]] = set()
-        for item in items:
-            if not pending:
-                break
-            kind = (item.status, item.active)
-            if kind in seen:
-                continue
-            seen.add(kind)
-            applies = {action for action in pending if why_not(self.ACTIONS[action], item) is None}
-            available |= applies
-            pending = [action for action in pending if action not in applies]
-        self.available = frozenset(available)
+        self.available = applicable(self.ACTIONS, items, count)
 
     @on(VirtualTable.CursorMoved)
     def _cursor_moved(self, event: VirtualTable.CursorMoved) -> None:
@@ -294,21 +264,9 @@ class ActingScreen(ExplainingScreen):
     ) -> str | None:
         """Why ``action`` applies to none of ``count`` selected pipelines, judged on ``kinds``
         (one of each kind); ``first`` are the first selected, named in the sentence."""
-        api_action = self.ACTIONS[action]
-        verb = action.capitalize()
         if not count:
             return self.nothing_selected()
-        if api_action in ONE_AT_A_TIME and count > 1:
-            return f"{verb} works on one pipeline at a time: {count} are marked (u unmarks)."
-        if any(why_not(api_action, item) is None for item in kinds):
-            return None
-        named = first or kinds
-        reasons = [(item, why_not(api_action, item)) for item in named[:3]]
-        if count == 1:
-            return f"{safe_text(named[0].name or named[0].id, 60)} {reasons[0][1]}."
-        listed = "; ".join(f"{safe_text(item.name, 40)} {reason}" for item, reason in reasons)
-        more = "…" if count > 3 else ""
-        return f"{verb} applies to none of the {count} marked: {listed}{more}."
+        return why_none_applies(action, self.ACTIONS[action], kinds, count, first)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.ACTIONS:
