@@ -206,7 +206,8 @@ class OpstuiApp(ProfileSwitching, CrashReporting):
             )
         self._ending.catch()
         self.data.start()
-        self.idle_collector = IdleCollector(self)  # full collections at idle moments (why: memory.py)
+        # Full collections at idle moments (why: opstui/tui/memory.py).
+        self.idle_collector = IdleCollector(self)
         self.idle_collector.start()
 
     def _apply_theme(self) -> None:
