@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 from opstui.api import NotFoundError, OpseraClient, Pipeline
 from opstui.api.listing import DEFAULT_PAGE_SIZE
-from opstui.tui.store import Loading, PipelinesChanged, PipelineStore, prepare
+from opstui.tui.data.merge import prepare
+from opstui.tui.store import Loading, PipelinesChanged, PipelineStore
 
 __all__ = [
     "FULL_LIST_SECONDS",

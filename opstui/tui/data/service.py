@@ -2,27 +2,34 @@
 
 Every interval one poll (a one-shot timer, re-armed when the poll ends, so polls never overlap):
 
-- usually one ``status`` request for the hot set: running, paused, awaiting approval, what the
-  screens show or hold (:meth:`~opstui.tui.store.PipelineStore.set_interest`), the open details;
-- every :data:`~opstui.tui.data.pipelines.FULL_LIST_SECONDS` or so (and on ``ctrl+r``, after a
-  create, clone or delete, and when a status answer missed a pipeline) the full list instead,
-  each page applied as it lands;
+- usually the pipelines changed since the last look (:mod:`opstui.tui.data.changes`: the list
+  by last update, newest first, read back to the watermark; the design and its assumptions are
+  argued there), and by ``status`` only what a watermark cannot see;
+- on a server that does not sort by last update, the fallback, said once: one ``status`` request
+  for the hot set: running, paused, awaiting approval, what the screens show or hold
+  (:meth:`~opstui.tui.store.PipelineStore.set_interest`), the open details;
+- rarely (every :data:`~opstui.tui.data.changes.FULL_LIST_SECONDS` while reading changes, every
+  :data:`~opstui.tui.data.pipelines.FULL_LIST_SECONDS` in the fallback), and on ``ctrl+r``, after
+  a create, clone or delete, when the server's count no longer adds up, or when a status answer
+  missed a pipeline, the full list instead, each page applied as it lands;
 - then, while the details of a pipeline are open, its activity log.
 
 The full list runs in a worker of its own (group ``refresh``): a refresh by hand replaces one in
 flight, but the status read after an action never cancels it, and it never cancels a status
 answer; the store keeps, of two documents, the one updated later. A server whose status answers
-carry no documents (the v1 shape) makes every poll a full list, said once. Failures back off by
+carry no documents (the v1 shape) makes every poll of the fallback a full list, said once.
+Failures back off by
 the one rule (:mod:`opstui.backoff`), through the store, and an outage is announced once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import math
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -39,6 +46,8 @@ from opstui.api import (
     PermissionDeniedError,
 )
 from opstui.api.listing import DEFAULT_PAGE_SIZE
+from opstui.tui.data import changes
+from opstui.tui.data.changes import MIN_PAGE, blind, next_page_size, read_changes, read_mark
 from opstui.tui.data.details import NO_STATUS, DetailsRead
 from opstui.tui.data.pipelines import (
     FULL_LIST_SECONDS,
@@ -50,12 +59,16 @@ from opstui.tui.data.pipelines import (
 from opstui.tui.notify import Notifier
 from opstui.tui.store import LivePhase, PipelinesChanged, PipelineStore, describe_error
 
-__all__ = ["BACK_ONLINE", "V1_FALLBACK", "DataService"]
+__all__ = ["BACK_ONLINE", "SORT_FALLBACK", "V1_FALLBACK", "DataService"]
 
 BACK_ONLINE = "Back online: the pipelines are live again."
 V1_FALLBACK = (
     "This server's status answers carry no pipeline documents: "
     "the live refresh lists every pipeline instead."
+)
+SORT_FALLBACK = (
+    "This server does not list pipelines by last update: "
+    "the live refresh reads the moving ones by status instead."
 )
 
 
@@ -67,6 +80,10 @@ class DataService:
         details: Published with a :class:`~opstui.tui.data.details.DetailsRead` after each read
             of the open pipeline's details.
         fallback: True once the server's status answers proved to carry no documents.
+        changes: True while each poll reads what changed since :attr:`watermark`; False once
+            the server proved not to sort by last update (or set so): the hot set by status.
+        watermark: The newest ``updatedAt`` (the server's clock) known to have been read, or
+            None before the first full list.
         timer: The next poll's timer (None while paused or while a poll runs).
     """
 
@@ -86,10 +103,12 @@ class DataService:
         self.notifier = notifier
         self.details: Signal[DetailsRead] = Signal(owner, "details-read")
         self.fallback = False
+        self.changes = True
+        self.watermark: datetime | None = None
         self.timer: Timer | None = None
-        interval = max(store.refresh_interval, 0.001)
-        self.full_every = max(1, math.ceil(FULL_LIST_SECONDS / interval))
-        """Polls between two full lists: about a minute's worth."""
+        self.full_every = self._polls_in(changes.FULL_LIST_SECONDS)
+        """Polls between two full lists: ten minutes' worth (a minute's in the fallback)."""
+        self._changes_size = MIN_PAGE
         self.page_size = DEFAULT_PAGE_SIZE
         """Pipelines per list page (the documented cap; a test lists in smaller pages)."""
         self._polls_since_list = 0
@@ -133,6 +152,9 @@ class DataService:
         else:
             self.refresh_all()
 
+    def _polls_in(self, seconds: float) -> int:
+        return max(1, math.ceil(seconds / max(self.store.refresh_interval, 0.001)))
+
     # -- what to read ---------------------------------------------------------------------
 
     def hot_set(self) -> set[str]:
@@ -143,9 +165,13 @@ class DataService:
         return ids
 
     def _needs_list(self, ids: set[str]) -> bool:
-        if self.fallback or self._list_due or not self._listed:
+        if self._list_due or not self._listed:
             return True
         if self._polls_since_list + 1 >= self.full_every:
+            return True
+        if self.changes:
+            return self.watermark is None  # no mark to read changes from: list, and mark
+        if self.fallback:
             return True
         if not ids:  # nothing can change by itself: a failed poll is retried by listing
             return self.store.state.phase not in (LivePhase.LIVE, LivePhase.PAUSED)
@@ -182,11 +208,55 @@ class DataService:
             ids = self.hot_set()
             if self._needs_list(ids):
                 await self._await_list()
+            elif self.changes:
+                if await self._read_changes():
+                    self._polls_since_list += 1
             elif ids and await self._read_hot(ids):
                 self._polls_since_list += 1
             await self._read_open_logs()
         finally:
             self._arm()
+
+    async def _read_changes(self) -> bool:
+        """What changed since the watermark; the full list at once when the count does not add
+        up (a creation and a deletion, or a deletion) or too much changed to read page by page;
+        what a watermark cannot see by status. False when the poll did not end well."""
+        since = self.watermark
+        assert since is not None  # _needs_list lists first
+        try:
+            read = await read_changes(
+                self.client, self.store, since, self._observe, page_size=self._changes_size
+            )
+        except OpseraError as error:
+            self._failed(error)
+            return False
+        if not read.ordered:
+            self._sort_fallback()
+            ids = self.hot_set()
+            return bool(ids) and await self._read_hot(ids)
+        self._changes_size = next_page_size(read.documents)
+        if read.newest is not None and read.newest > since:
+            self.watermark = read.newest
+        if not read.reached or self._count_off(read.total):
+            await self._await_list()
+            return False  # the list started the count of polls anew
+        unseen = set() if self.fallback else blind(self.store, self.hot_set())
+        if unseen:
+            return await self._read_hot(unseen)
+        self._succeeded()
+        return True
+
+    def _count_off(self, total: int | None) -> bool:
+        """Whether the server's count of pipelines no longer adds up to what the store holds
+        (with the records the last full list could not read): something was created and
+        deleted, or deleted. Without a count, deletions wait for the next full list."""
+        return total is not None and total != len(self.store.pipelines) + self.store.skipped
+
+    def _sort_fallback(self) -> None:
+        if self.changes:
+            self.changes = False
+            self.full_every = self._polls_in(FULL_LIST_SECONDS)
+            self.owner.notify(SORT_FALLBACK, title="Live refresh", markup=False, timeout=10)
 
     async def _read_hot(self, ids: set[str]) -> bool:
         try:
@@ -237,15 +307,35 @@ class DataService:
 
     async def _list(self) -> None:
         first = not self._listed
+        # The newest stamp before the list: what changes while it is on its way is stamped
+        # later, so the next changes read starts there. Read beside the first page.
+        mark = asyncio.ensure_future(read_mark(self.client)) if self.changes else None
         try:
-            await read_list(
+            listed = await read_list(
                 self.client, self.store, self._observe, progress=first, page_size=self.page_size
             )
+            stamp, stamped = (None, True) if mark is None else await mark
         except OpseraError as error:
+            if mark is not None:
+                mark.cancel()
+                with suppress(asyncio.CancelledError, OpseraError):
+                    await mark
             if first:
                 self.store.loading(None)
             self._failed(error)
             return
+        except asyncio.CancelledError:
+            if mark is not None:
+                mark.cancel()
+            raise
+        if not stamped:
+            self._sort_fallback()  # documents without updatedAt: no watermark can be kept
+        elif not listed.complete:
+            pass  # a row may have slipped between pages: the next read starts where the last did
+        elif stamp is not None and (self.watermark is None or stamp > self.watermark):
+            self.watermark = stamp
+        elif stamp is None and self.watermark is None and self.changes:
+            self.watermark = datetime.min.replace(tzinfo=UTC)  # an empty tenant: all is new
         if first:
             # What start-up and the first load made lives as long as the app (modules, CSS, the
             # first screen, the pipelines): out of the cyclic collector's way, its full passes
