@@ -47,7 +47,7 @@ from opstui.api import (
 )
 from opstui.api.listing import DEFAULT_PAGE_SIZE
 from opstui.tui.data import changes
-from opstui.tui.data.changes import MIN_PAGE, blind, next_page_size, read_changes, read_mark
+from opstui.tui.data.changes import blind, next_page_size, read_changes, read_mark
 from opstui.tui.data.details import NO_STATUS, DetailsRead
 from opstui.tui.data.pipelines import (
     FULL_LIST_SECONDS,
@@ -108,7 +108,7 @@ class DataService:
         self.timer: Timer | None = None
         self.full_every = self._polls_in(changes.FULL_LIST_SECONDS)
         """Polls between two full lists: ten minutes' worth (a minute's in the fallback)."""
-        self._changes_size = MIN_PAGE
+        self._changes_size = next_page_size(0)
         self.page_size = DEFAULT_PAGE_SIZE
         """Pipelines per list page (the documented cap; a test lists in smaller pages)."""
         self._polls_since_list = 0
