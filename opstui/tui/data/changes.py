@@ -44,10 +44,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from opstui.api import OpseraClient, PipelineStatus
+from opstui.api import OpseraClient, Pipeline, PipelineStatus
 from opstui.api.listing import SortOption
 from opstui.tui.data.pipelines import prepared
 from opstui.tui.store import PipelinesChanged, PipelineStore
@@ -98,18 +98,20 @@ class ChangesRead:
     newest: datetime | None = None
     """The newest stamp read: the next watermark."""
     documents: int = 0
-    """Documents read (changed or read again within the overlap)."""
+    """Documents read, all told."""
+    recent: int = 0
+    """Documents read stamped since the cutoff (changed, or read again within the overlap)."""
     pages: int = 0
     reached: bool = False
     """True when the read got back to the watermark (or to the end of the list): it saw every
     change since. False when it stopped at :data:`MAX_CHANGE_PAGES` first."""
 
 
-def next_page_size(documents: int) -> int:
-    """The page size for the next changes read: twice what the last one brought, within
+def next_page_size(recent: int) -> int:
+    """The page size for the next changes read: half again the changes the last one found, within
     :data:`MIN_PAGE` and :data:`MAX_PAGE`, so a busy tenant takes one request, a quiet one
     one small page."""
-    return max(MIN_PAGE, min(MAX_PAGE, 2 * documents))
+    return max(MIN_PAGE, min(MAX_PAGE, recent + recent // 2))
 
 
 async def read_mark(client: OpseraClient) -> tuple[datetime | None, bool]:
@@ -136,42 +138,77 @@ async def read_changes(
     """Read the pipelines changed since ``since`` (minus :data:`OVERLAP`), newest first, page
     by page, merging each page as it lands (it only adds and replaces, never removes).
 
-    Stops after the first page holding a document older than the cutoff, at the end of the
-    list, or after :data:`MAX_CHANGE_PAGES`. An :class:`~opstui.api.OpseraError` propagates
-    (what landed stays merged).
+    One page of ``page_size`` (what the last reads suggest, :func:`next_page_size`); when it held
+    only changes, the read starts over in pages of :data:`MAX_PAGE` (its first page holds that
+    first one again: the cheapest way to change page size while paging by number), and stops
+    after the first page holding a document older than the cutoff, at the end of the list, or
+    after :data:`MAX_CHANGE_PAGES` (``reached`` False: the service lists instead). An
+    :class:`~opstui.api.OpseraError` propagates (what landed stays merged).
     """
-    cutoff = since - OVERLAP
     read = ChangesRead()
+    scan = _Scan(since - OVERLAP, read)
+    await _pass(client, store, observe, scan, page_size, 1)
+    if not read.reached and read.ordered and page_size < MAX_PAGE:
+        await _pass(client, store, observe, scan, MAX_PAGE, MAX_CHANGE_PAGES)
+    return read
+
+
+@dataclass
+class _Scan:
+    cutoff: datetime
+    read: ChangesRead
+    seen: set[str] = field(default_factory=set)
+
+    def take(self, page: list[Pipeline], last: datetime | None) -> tuple[bool, datetime | None]:
+        """Check the order of ``page`` and count what is recent; (reached older ones, last)."""
+        read = self.read
+        older = False
+        for pipeline in page:
+            stamp = pipeline.updated_at
+            if stamp is None or (last is not None and stamp > last):
+                read.ordered = False
+                return False, last
+            last = stamp
+            if read.newest is None or stamp > read.newest:
+                read.newest = stamp
+            if stamp < self.cutoff:
+                older = True
+            elif pipeline.id not in self.seen:
+                self.seen.add(pipeline.id)
+                read.recent += 1
+        return older, last
+
+
+async def _pass(
+    client: OpseraClient,
+    store: PipelineStore,
+    observe: Observe,
+    scan: _Scan,
+    page_size: int,
+    most: int,
+) -> None:
+    read = scan.read
     last: datetime | None = None
-    async with aclosing(client.pipeline_pages(sort=CHANGES_SORT, page_size=page_size)) as pages:
-        async for page in pages:
+    pages = 0
+    async with aclosing(client.pipeline_pages(sort=CHANGES_SORT, page_size=page_size)) as listed:
+        async for page in listed:
+            pages += 1
             read.pages += 1
-            if read.pages == 1:
+            if read.total is None:
                 read.total = page.total
-            older = False
-            for pipeline in page:
-                stamp = pipeline.updated_at
-                if stamp is None or (last is not None and stamp > last):
-                    read.ordered = False
-                    break
-                last = stamp
-                if read.newest is None:
-                    read.newest = stamp
-                if stamp < cutoff:
-                    older = True
+            older, last = scan.take(page, last)
             if not read.ordered:
-                return read  # in no order we can use: merge nothing from it (see the docstring)
+                return  # in no order we can use: merge nothing from it (see the docstring)
             read.documents += len(page)
             if page:
                 same = await prepared(store, page)
                 observe(store.apply_status((), page, same=same))
             if older:
                 read.reached = True
-                return read
-            if read.pages >= MAX_CHANGE_PAGES:
-                return read
+                return
+            if pages >= most:
+                return
     read.reached = True  # the end of the list
-    return read
 
 
 _PLANNED = frozenset({PipelineStatus.PAUSED})

@@ -234,7 +234,7 @@ class DataService:
             self._sort_fallback()
             ids = self.hot_set()
             return bool(ids) and await self._read_hot(ids)
-        self._changes_size = next_page_size(read.documents)
+        self._changes_size = next_page_size(read.recent)
         if read.newest is not None and read.newest > since:
             self.watermark = read.newest
         if not read.reached or self._count_off(read.total):
