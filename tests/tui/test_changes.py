@@ -196,15 +196,19 @@ async def test_absence_from_a_changes_read_never_removes_a_row(
         in_sync(app, world)
 
 
+@pytest.mark.parametrize(("first", "most"), [(2, 3), (3, 3)])
 async def test_equal_stamps_across_a_page_boundary_and_late_writes_are_all_read(
     make_app: MakeApp,
     sim: SimServer,
     world: World,
     clock: ManualClock,
     monkeypatch: pytest.MonkeyPatch,
+    first: int,
+    most: int,
 ) -> None:
-    monkeypatch.setattr(changes, "MIN_PAGE", 3)
-    monkeypatch.setattr(changes, "MAX_PAGE", 3)
+    # One page of ``first``, then (if smaller) the read starts over in pages of ``most``.
+    monkeypatch.setattr(changes, "MIN_PAGE", first)
+    monkeypatch.setattr(changes, "MAX_PAGE", most)
     app = changes_app(make_app)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -221,7 +225,7 @@ async def test_equal_stamps_across_a_page_boundary_and_late_writes_are_all_read(
                 doc["name"] = f"renamed-{number}"
         sim.clear_requests()
         await poll(pilot, app)
-        assert reads(sim, "lastupdated") >= 3, "page after page while stamps are within reach"
+        assert reads(sim, "lastupdated") >= 4, "page after page while stamps are within reach"
         assert reads(sim, "oldest") == 0
         for doc in late:
             assert app.store.pipelines[doc["_id"]].name == doc["name"]

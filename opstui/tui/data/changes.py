@@ -147,8 +147,9 @@ async def read_changes(
     """
     read = ChangesRead()
     scan = _Scan(since - OVERLAP, read)
-    await _pass(client, store, observe, scan, page_size, 1)
-    if not read.reached and read.ordered and page_size < MAX_PAGE:
+    whole = page_size >= MAX_PAGE
+    await _pass(client, store, observe, scan, page_size, MAX_CHANGE_PAGES if whole else 1)
+    if not read.reached and read.ordered and not whole:
         await _pass(client, store, observe, scan, MAX_PAGE, MAX_CHANGE_PAGES)
     return read
 
