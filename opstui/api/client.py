@@ -33,6 +33,7 @@ from opstui.api.bodies import (
 )
 from opstui.api.decoding import (
     OFF_LOOP_BYTES,
+    Page,
     action_result,
     created_pipeline,
     decode_object,
@@ -177,27 +178,73 @@ class OpseraClient:
     # -- listing --------------------------------------------------------------------------
 
     async def _pages(
-        self, path: str, model: type[DocT], key: str, filters: ListFilters
+        self,
+        path: str,
+        model: type[DocT],
+        key: str,
+        filters: ListFilters,
+        *,
+        preview: int | None = None,
+        ahead: int = 1,
     ) -> AsyncGenerator[ListPage[DocT]]:
         params, page_size = list_params(filters)
         tally: PageTally[DocT] = PageTally(page_size, stable=params["sortOption"] == STABLE_SORT)
-        page_number = 0
-        while not tally.done:
-            page_number += 1
-            query = {**params, "pageSize": str(page_size), "currentPage": str(page_number)}
-            answer = await self._transport.send("GET", path, params=query)
-            page = await decode_page_off_loop(answer.content, model, key, self.host)
-            yield tally.take(page)
+        if preview is not None and 1 <= preview < page_size:
+            page = await self._fetch(path, model, key, params, preview, 1)
+            yield tally.preview(page, preview)
+        fetches: dict[int, asyncio.Future[Page[DocT]]] = {}
+        number = 0
+        try:
+            while not tally.done:
+                number += 1
+                last = tally.last_page()
+                for ahead_number in range(number, number + max(1, ahead)):
+                    if ahead_number in fetches:
+                        continue
+                    if ahead_number > number and (last is None or ahead_number > last):
+                        break  # never past the end the count gives (nor ahead without one)
+                    fetches[ahead_number] = asyncio.ensure_future(
+                        self._fetch(path, model, key, params, page_size, ahead_number)
+                    )
+                page = await fetches.pop(number)
+                yield tally.take(page)
+        finally:
+            for fetch in fetches.values():
+                fetch.cancel()
+            if fetches:
+                await asyncio.gather(*fetches.values(), return_exceptions=True)
 
-    def pipeline_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[ListPage[Pipeline]]:
+    async def _fetch(
+        self,
+        path: str,
+        model: type[DocT],
+        key: str,
+        params: dict[str, str],
+        page_size: int,
+        number: int,
+    ) -> Page[DocT]:
+        query = {**params, "pageSize": str(page_size), "currentPage": str(number)}
+        answer = await self._transport.send("GET", path, params=query)
+        return await decode_page_off_loop(answer.content, model, key, self.host)
+
+    def pipeline_pages(
+        self, *, preview: int | None = None, ahead: int = 1, **filters: Unpack[ListFilters]
+    ) -> AsyncGenerator[ListPage[Pipeline]]:
         """Each page of the pipelines that match, decoded, as it lands.
 
         A page holds only pipelines no earlier page held. Its ``skipped`` counts the records on
         it that could not be read; ``complete`` is True only on the last page of a complete
         read (see :meth:`list_pipelines`); ``total`` is the server's count, if it sent one.
         Large pages are decoded off the event loop.
+
+        ``preview``: read a first page of this many records before the full-sized ones (the
+        first rows show sooner; the first full page holds them again, handed out once).
+        ``ahead``: how many pages may be on their way at once (never past the end the server's
+        count gives); they are handed out in order all the same.
         """
-        return self._pages("/api/v2/pipelines", Pipeline, "pipelines", filters)
+        return self._pages(
+            "/api/v2/pipelines", Pipeline, "pipelines", filters, preview=preview, ahead=ahead
+        )
 
     def task_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[ListPage[Task]]:
         """Each page of the tasks that match, as it lands (as :meth:`pipeline_pages`)."""

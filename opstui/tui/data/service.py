@@ -50,8 +50,11 @@ from opstui.tui.data import changes
 from opstui.tui.data.changes import blind, next_page_size, read_changes, read_mark
 from opstui.tui.data.details import NO_STATUS, DetailsRead
 from opstui.tui.data.pipelines import (
+    FIRST_LOAD_AHEAD,
+    FIRST_PAGE,
     FULL_LIST_SECONDS,
     MAX_STATUS_BATCHES,
+    REFRESH_PAGE,
     STATUS_BATCH,
     read_list,
     read_status,
@@ -110,7 +113,8 @@ class DataService:
         """Polls between two full lists: ten minutes' worth (a minute's in the fallback)."""
         self._changes_size = next_page_size(0)
         self.page_size = DEFAULT_PAGE_SIZE
-        """Pipelines per list page (the documented cap; a test lists in smaller pages)."""
+        """Pipelines per page of the first load (the documented cap; a test lists in smaller
+        pages); later lists read at most :data:`~opstui.tui.data.pipelines.REFRESH_PAGE`."""
         self._polls_since_list = 0
         self._list_due = True
         self._listed = False
@@ -312,7 +316,13 @@ class DataService:
         mark = asyncio.ensure_future(read_mark(self.client)) if self.changes else None
         try:
             listed = await read_list(
-                self.client, self.store, self._observe, progress=first, page_size=self.page_size
+                self.client,
+                self.store,
+                self._observe,
+                progress=first,
+                page_size=self.page_size if first else min(self.page_size, REFRESH_PAGE),
+                preview=FIRST_PAGE if first else None,
+                ahead=FIRST_LOAD_AHEAD if first else 1,
             )
             stamp, stamped = (None, True) if mark is None else await mark
         except OpseraError as error:
