@@ -79,6 +79,7 @@ async def test_a_failed_page_read_ahead_ends_the_read_and_the_client_reads_on(
     with pytest.raises(ServerError):
         async for _ in listed:
             pass
+    sim.clear_faults()
     assert [n for n in (await client.list_pipelines(page_size=10),) if len(n) == 40], (
         "the client still reads (no page left half-read in its pool)"
     )
