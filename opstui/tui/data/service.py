@@ -40,7 +40,6 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from opstui.api import (
     AuthenticationError,
-    NotFoundError,
     OpseraClient,
     OpseraError,
     PermissionDeniedError,
@@ -48,7 +47,8 @@ from opstui.api import (
 from opstui.api.listing import DEFAULT_PAGE_SIZE
 from opstui.tui.data import changes
 from opstui.tui.data.changes import blind, next_page_size, read_changes, read_mark
-from opstui.tui.data.details import NO_STATUS, DetailsRead
+from opstui.tui.data.details import DetailsRead
+from opstui.tui.data.open import OpenDetails
 from opstui.tui.data.pipelines import (
     FIRST_LOAD_AHEAD,
     FIRST_PAGE,
@@ -104,7 +104,9 @@ class DataService:
         self.store = store
         self.now = now
         self.notifier = notifier
-        self.details: Signal[DetailsRead] = Signal(owner, "details-read")
+        self.opened = OpenDetails(self)
+        """The pipelines details screens show, and the reads only they need."""
+        self.details: Signal[DetailsRead] = self.opened.details
         self.fallback = False
         self.changes = True
         self.watermark: datetime | None = None
@@ -120,7 +122,6 @@ class DataService:
         self._listed = False
         """True once a full list was read to its end (the first load is over)."""
         self._list_worker: Worker[None] | None = None
-        self._open: dict[int, str] = {}
         self._stopped = False
         self._froze = False
         """Whether this service froze the first load out of the collector's way (gc.freeze)."""
@@ -140,8 +141,7 @@ class DataService:
         workers = self.owner.workers
         for group in ("poll", "refresh", "refresh-rows"):
             workers.cancel_group(self.owner, group)
-        for key in list(self._open):
-            workers.cancel_group(self.owner, f"details-{key}")
+        self.opened.cancel()
         if self._froze:
             # What the first load froze may go now (the next profile freezes its own; a test
             # process runs app after app, which must not pile up uncollectable).
@@ -165,7 +165,7 @@ class DataService:
         """What one poll reads by status: what can change by itself, and what someone looks at."""
         ids = set(self.store.hot())
         ids |= self.store.interest()
-        ids.update(self._open.values())
+        ids.update(self.opened.ids())
         return ids
 
     def _needs_list(self, ids: set[str]) -> bool:
@@ -217,7 +217,7 @@ class DataService:
                     self._polls_since_list += 1
             elif ids and await self._read_hot(ids):
                 self._polls_since_list += 1
-            await self._read_open_logs()
+            await self.opened.read_logs()
         finally:
             self._arm()
 
@@ -229,10 +229,10 @@ class DataService:
         assert since is not None  # _needs_list lists first
         try:
             read = await read_changes(
-                self.client, self.store, since, self._observe, page_size=self._changes_size
+                self.client, self.store, since, self.observe, page_size=self._changes_size
             )
         except OpseraError as error:
-            self._failed(error)
+            self.failed(error)
             return False
         if not read.ordered:
             self._sort_fallback()
@@ -247,7 +247,7 @@ class DataService:
         unseen = set() if self.fallback else blind(self.store, self.hot_set())
         if unseen:
             return await self._read_hot(unseen)
-        self._succeeded()
+        self.succeeded()
         return True
 
     def _count_off(self, total: int | None) -> bool:
@@ -264,25 +264,25 @@ class DataService:
 
     async def _read_hot(self, ids: set[str]) -> bool:
         try:
-            read = await read_status(self.client, self.store, ids, self._observe)
+            read = await read_status(self.client, self.store, ids, self.observe)
         except OpseraError as error:
-            self._failed(error)
+            self.failed(error)
             return False
         if not read.documents:
-            self._fall_back()
+            self.fall_back()
             await self._await_list()
             return False
         if read.missing:
             self._list_due = True  # perhaps deleted: the next full list will say
-            for key in read.missing & set(self._open.values()):
+            for key in read.missing & self.opened.ids():
                 await self._read_one(key)
-        self._succeeded()
+        self.succeeded()
         return True
 
     async def _read_one(self, pipeline_id: str) -> None:
         """The status of one pipeline alone: a 404 for it is the proof that it is gone."""
         try:
-            await read_status(self.client, self.store, [pipeline_id], self._observe)
+            await read_status(self.client, self.store, [pipeline_id], self.observe)
         except OpseraError:
             return  # the poll's own answer stands; the next full list tells the rest
 
@@ -318,7 +318,7 @@ class DataService:
             listed = await read_list(
                 self.client,
                 self.store,
-                self._observe,
+                self.observe,
                 progress=first,
                 page_size=self.page_size if first else min(self.page_size, REFRESH_PAGE),
                 preview=FIRST_PAGE if first else None,
@@ -332,7 +332,7 @@ class DataService:
                     await mark
             if first:
                 self.store.loading(None)
-            self._failed(error)
+            self.failed(error)
             return
         except asyncio.CancelledError:
             if mark is not None:
@@ -359,7 +359,7 @@ class DataService:
         self._listed = True
         self._list_due = False
         self._polls_since_list = 0
-        self._succeeded()
+        self.succeeded()
 
     # -- after an action ------------------------------------------------------------------
 
@@ -375,88 +375,31 @@ class DataService:
             await self._await_list()
             return
         try:
-            read = await read_status(self.client, self.store, ids, self._observe)
+            read = await read_status(self.client, self.store, ids, self.observe)
         except OpseraError:
             return  # the next poll tells the story (and backs off) if the server is down
         if not read.documents:
-            self._fall_back()
+            self.fall_back()
             await self._await_list()
 
     # -- the open details -----------------------------------------------------------------
 
     def open_details(self, owner: object, pipeline_id: str) -> None:
         """``owner`` (a details screen) shows ``pipeline_id``: read it now, and with each poll."""
-        self._open[id(owner)] = pipeline_id
-        self.store.set_interest(owner, [pipeline_id])
-        self.refresh_details(owner)
+        self.opened.open(owner, pipeline_id)
 
     def close_details(self, owner: object) -> None:
         """``owner`` no longer shows a pipeline."""
-        self._open.pop(id(owner), None)
-        self.store.set_interest(owner, ())
-        self.owner.workers.cancel_group(self.owner, f"details-{id(owner)}")
+        self.opened.close(owner)
 
     def refresh_details(self, owner: object) -> None:
         """Read the pipeline ``owner`` shows now: its status alone (a 404 says it is gone),
         then its activity log."""
-        pipeline_id = self._open.get(id(owner))
-        if pipeline_id is not None:
-            self.owner.run_worker(
-                partial(self._details, pipeline_id),  # type: ignore[arg-type]
-                group=f"details-{id(owner)}",
-                exclusive=True,
-            )
-
-    async def _details(self, pipeline_id: str) -> None:
-        try:
-            read = await read_status(self.client, self.store, [pipeline_id], self._observe)
-        except OpseraError as error:
-            self._failed(error)
-            self._publish_failure(pipeline_id, error)
-            return
-        if pipeline_id in read.gone:
-            self.details.publish(DetailsRead(pipeline_id, deleted=True))
-            return
-        if not read.documents:
-            self._fall_back()
-        note = "" if pipeline_id in read.found else NO_STATUS
-        await self._read_logs(pipeline_id, note)
-
-    async def _read_open_logs(self) -> None:
-        if self.store.state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED):
-            for pipeline_id in set(self._open.values()):
-                self.details.publish(
-                    DetailsRead(
-                        pipeline_id,
-                        error=self.store.state.error,
-                        retry_at=self.store.state.retry_at,
-                    )
-                )
-            return
-        for pipeline_id in set(self._open.values()):
-            if pipeline_id in self.store.pipelines:
-                await self._read_logs(pipeline_id, "")
-
-    async def _read_logs(self, pipeline_id: str, note: str) -> None:
-        try:
-            entries = await self.client.pipeline_logs(pipeline_id)
-        except NotFoundError:
-            self.details.publish(DetailsRead(pipeline_id, deleted=True))
-            return
-        except OpseraError as error:
-            self._failed(error)
-            self._publish_failure(pipeline_id, error)
-            return
-        self._succeeded()
-        self.details.publish(DetailsRead(pipeline_id, entries=list(entries), note=note))
-
-    def _publish_failure(self, pipeline_id: str, error: OpseraError) -> None:
-        retry_at = self.store.state.retry_at
-        self.details.publish(DetailsRead(pipeline_id, error=error.message, retry_at=retry_at))
+        self.opened.refresh(owner)
 
     # -- outcomes -------------------------------------------------------------------------
 
-    def _observe(self, change: PipelinesChanged) -> None:
+    def observe(self, change: PipelinesChanged) -> None:
         """Hand what a read changed (only that) to the notifier."""
         if self.notifier is None or change.empty:
             return
@@ -467,16 +410,19 @@ class DataService:
             announce=self._listed,
         )
 
-    def _fall_back(self) -> None:
+    def fall_back(self) -> None:
+        """A status answer carried no documents (the v1 shape): say so once."""
         if not self.fallback:
             self.fallback = True
             self.owner.notify(V1_FALLBACK, title="Live refresh", markup=False, timeout=10)
 
-    def _succeeded(self) -> None:
+    def succeeded(self) -> None:
+        """A read landed: the store's live state, and "back online" after an outage."""
         if self.store.succeeded(self.now()):
             self.owner.notify(BACK_ONLINE, timeout=5)
 
-    def _failed(self, error: OpseraError) -> None:
+    def failed(self, error: OpseraError) -> None:
+        """A read failed: back off by the one rule, and say so once per outage."""
         started = self.store.failed(error, self.now())
         if self.timer is not None:
             self._arm()  # the next try waits as the one rule says, not a whole interval
