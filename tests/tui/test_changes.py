@@ -280,3 +280,20 @@ async def test_a_server_that_ignores_the_sort_gets_the_hot_set_by_status_said_on
         for key in moving:
             stamp = app.store.pipelines[key].updated_at
             assert stamp is not None and iso(stamp) == docs[key]["updatedAt"]
+
+
+async def test_an_empty_tenant_is_watched_from_the_start(
+    make_app: MakeApp, sim: SimServer, clock: ManualClock
+) -> None:
+    empty = World(seed=7, pipelines=0, tasks=0, clock=clock, autorun=False)
+    sim.world = empty
+    app = changes_app(make_app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert app.store.pipelines == {} and app.data.watermark is not None
+        clock.advance(5)
+        made = empty.create_pipeline({"name": "the-first", "workflow": {"plan": []}})
+        sim.clear_requests()
+        await poll(pilot, app)
+        assert list(app.store.pipelines) == [made["_id"]]
+        assert reads(sim, "oldest") == 0

@@ -75,6 +75,17 @@ SORT_FALLBACK = (
 )
 
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def _drop(mark: asyncio.Future[Any] | None) -> None:
+    """Cancel the mark read beside a full list that failed, and wait for it to end."""
+    if mark is not None:
+        mark.cancel()
+        with suppress(asyncio.CancelledError, OpseraError):
+            await mark
+
+
 class DataService:
     """The only code that polls pipelines: the hot set by status, the full list rarely.
 
@@ -324,12 +335,8 @@ class DataService:
                 preview=FIRST_PAGE if first else None,
                 ahead=FIRST_LOAD_AHEAD if first else 1,
             )
-            stamp, stamped = (None, True) if mark is None else await mark
         except OpseraError as error:
-            if mark is not None:
-                mark.cancel()
-                with suppress(asyncio.CancelledError, OpseraError):
-                    await mark
+            await _drop(mark)
             if first:
                 self.store.loading(None)
             self.failed(error)
@@ -338,14 +345,8 @@ class DataService:
             if mark is not None:
                 mark.cancel()
             raise
-        if not stamped:
-            self._sort_fallback()  # documents without updatedAt: no watermark can be kept
-        elif not listed.complete:
-            pass  # a row may have slipped between pages: the next read starts where the last did
-        elif stamp is not None and (self.watermark is None or stamp > self.watermark):
-            self.watermark = stamp
-        elif stamp is None and self.watermark is None and self.changes:
-            self.watermark = datetime.min.replace(tzinfo=UTC)  # an empty tenant: all is new
+        if mark is not None:
+            await self._take_mark(mark, complete=listed.complete)
         if first:
             # What start-up and the first load made lives as long as the app (modules, CSS, the
             # first screen, the pipelines): out of the cyclic collector's way, its full passes
@@ -360,6 +361,25 @@ class DataService:
         self._list_due = False
         self._polls_since_list = 0
         self.succeeded()
+
+    async def _take_mark(
+        self, mark: asyncio.Future[tuple[datetime | None, bool]], *, complete: bool
+    ) -> None:
+        """The stamp read before a full list becomes the watermark (once the list is complete:
+        after an incomplete one a row may have slipped between pages, so the next changes read
+        starts where the last one did). A mark that failed leaves the watermark as it was."""
+        try:
+            stamp, stamped = await mark
+        except OpseraError:
+            return
+        if not stamped:
+            self._sort_fallback()  # documents without updatedAt: no watermark can be kept
+        elif not complete:
+            return
+        elif stamp is not None and (self.watermark is None or stamp > self.watermark):
+            self.watermark = stamp
+        elif stamp is None and self.watermark is None:
+            self.watermark = EPOCH  # an empty tenant: whatever comes is new
 
     # -- after an action ------------------------------------------------------------------
 
