@@ -21,8 +21,12 @@ What it rests on (the assumptions, each checked or stated)
   does not bump it (a document without ``updatedAt``) is what a watermark cannot see: those
   pipelines are read by ``status`` as before (:func:`blind`).
 - **The stamps come from the server's clock, and only they are compared.** The app's own clock
-  never enters: a skewed laptop clock changes nothing. The watermark is taken from the server's
-  documents, with a safety :data:`OVERLAP`: documents stamped within it of the watermark are
+  never enters: a skewed laptop clock (or a simulator running at 60x) changes nothing. The
+  watermark is the newest stamp the last changes read saw; before the first one, the newest
+  stamp on the server read just before the first full list (:func:`read_mark`, one record).
+  A later full list keeps the watermark: it was read before the list began, so whatever changed
+  while the list was on its way is stamped later. Every read goes on past the watermark by a
+  safety :data:`OVERLAP`: documents stamped within it of the watermark are
   read again, so equal stamps (milliseconds, at best) across a page boundary or across two
   polls, a save stamped before a write that landed late, and skew between the API's own nodes
   are all covered. A document read twice merges as unchanged (the store keeps the newer).

@@ -322,9 +322,13 @@ class DataService:
 
     async def _list(self) -> None:
         first = not self._listed
-        # The newest stamp before the list: what changes while it is on its way is stamped
-        # later, so the next changes read starts there. Read beside the first page.
-        mark = asyncio.ensure_future(read_mark(self.client)) if self.changes else None
+        # Without a watermark yet (the first load), the newest stamp before the list: what
+        # changes while it is on its way is stamped later, so the first changes read starts
+        # there. Read beside the first page. A later list keeps the watermark it finds: it was
+        # read before the list began, so it bounds what changed meanwhile just as well.
+        mark = None
+        if self.changes and self.watermark is None:
+            mark = asyncio.ensure_future(read_mark(self.client))
         try:
             listed = await read_list(
                 self.client,
@@ -365,9 +369,9 @@ class DataService:
     async def _take_mark(
         self, mark: asyncio.Future[tuple[datetime | None, bool]], *, complete: bool
     ) -> None:
-        """The stamp read before a full list becomes the watermark (once the list is complete:
-        after an incomplete one a row may have slipped between pages, so the next changes read
-        starts where the last one did). A mark that failed leaves the watermark as it was."""
+        """The stamp read before the first full list becomes the watermark, once the list is
+        complete (after an incomplete one a row may have slipped between pages: the next poll
+        lists again). A mark that failed leaves no watermark: the next poll lists again."""
         try:
             stamp, stamped = await mark
         except OpseraError:
@@ -376,7 +380,7 @@ class DataService:
             self._sort_fallback()  # documents without updatedAt: no watermark can be kept
         elif not complete:
             return
-        elif stamp is not None and (self.watermark is None or stamp > self.watermark):
+        elif stamp is not None:
             self.watermark = stamp
         elif stamp is None and self.watermark is None:
             self.watermark = EPOCH  # an empty tenant: whatever comes is new
