@@ -5,7 +5,8 @@ All defaults live here. Reads (lists, status, logs) are retried on transient fai
 raises :class:`OutcomeUnknownError` when it may have been applied but the answer was not read.
 Whatever a server or the network does, a public method raises only an :class:`OpseraError`.
 The seams: :mod:`~opstui.api.transport` (HTTP and its failures), :mod:`~opstui.api.decoding`
-(bodies into models), :mod:`~opstui.api.listing` (pages and completeness),
+(bodies into models), :mod:`~opstui.api.listing` (pages and completeness), :mod:`~opstui.api.reads`
+(list pages and logs, the reads that are not actions),
 :mod:`~opstui.api.bodies` (request bodies).
 """
 
@@ -13,11 +14,11 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import aclosing, suppress
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self, Unpack
+from typing import Any, Self
 
 import httpx
 
@@ -36,8 +37,6 @@ from opstui.api.decoding import (
     action_result,
     created_pipeline,
     decode_object,
-    decode_page,
-    decode_page_off_loop,
 )
 from opstui.api.errors import (
     ApiError,
@@ -52,15 +51,11 @@ from opstui.api.errors import (
 )
 from opstui.api.listing import (
     DEFAULT_PAGE_SIZE,
-    STABLE_SORT,
-    DocT,
     ListFilters,
-    ListPage,
-    PageTally,
     SortOption,
-    list_params,
 )
-from opstui.api.models import ActionResult, ActivityEntry, Listing, Pipeline, Task
+from opstui.api.models import ActionResult, Listing, Pipeline, Task
+from opstui.api.reads import Reads
 from opstui.api.text import one_line
 from opstui.api.trace import TraceError, TracingTransport
 from opstui.api.transport import BearerAuth, Mutation, RetryPolicy, Transport
@@ -81,7 +76,7 @@ __all__ = [
 DEFAULT_TIMEOUT = 10.0
 
 
-class OpseraClient:
+class OpseraClient(Reads):
     """An async client for the Opsera API v2.
 
     Use it as an async context manager::
@@ -173,58 +168,6 @@ class OpseraClient:
 
     def _redact(self, text: str) -> str:
         return text.replace(self._token, "***")
-
-    # -- listing --------------------------------------------------------------------------
-
-    async def _pages(
-        self, path: str, model: type[DocT], key: str, filters: ListFilters
-    ) -> AsyncGenerator[ListPage[DocT]]:
-        params, page_size = list_params(filters)
-        tally: PageTally[DocT] = PageTally(page_size, stable=params["sortOption"] == STABLE_SORT)
-        page_number = 0
-        while not tally.done:
-            page_number += 1
-            query = {**params, "pageSize": str(page_size), "currentPage": str(page_number)}
-            answer = await self._transport.send("GET", path, params=query)
-            page = await decode_page_off_loop(answer.content, model, key, self.host)
-            yield tally.take(page)
-
-    def pipeline_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[ListPage[Pipeline]]:
-        """Each page of the pipelines that match, decoded, as it lands.
-
-        A page holds only pipelines no earlier page held. Its ``skipped`` counts the records on
-        it that could not be read; ``complete`` is True only on the last page of a complete
-        read (see :meth:`list_pipelines`); ``total`` is the server's count, if it sent one.
-        Large pages are decoded off the event loop.
-        """
-        return self._pages("/api/v2/pipelines", Pipeline, "pipelines", filters)
-
-    def task_pages(self, **filters: Unpack[ListFilters]) -> AsyncGenerator[ListPage[Task]]:
-        """Each page of the tasks that match, as it lands (as :meth:`pipeline_pages`)."""
-        return self._pages("/api/v2/tasks", Task, "tasks", filters)
-
-    async def _collect(self, pages: AsyncIterator[Listing[DocT]]) -> Listing[DocT]:
-        items: list[DocT] = []
-        skipped = 0
-        complete = False
-        async for page in pages:
-            items.extend(page)
-            skipped += page.skipped
-            complete = page.complete
-        return Listing(items, skipped=skipped, complete=complete)
-
-    async def list_pipelines(self, **filters: Unpack[ListFilters]) -> Listing[Pipeline]:
-        """Every pipeline that matches, across all pages, oldest first unless ``sort`` says.
-
-        ``complete`` is True only when every page was read in the stable order, the server's
-        ``count`` was the same on every page, and the distinct ids plus ``skipped`` make it
-        (without a count: one short page held everything). Only then does absence mean gone.
-        """
-        return await self._collect(self.pipeline_pages(**filters))
-
-    async def list_tasks(self, **filters: Unpack[ListFilters]) -> Listing[Task]:
-        """Every task that matches, across all pages (as :meth:`list_pipelines`)."""
-        return await self._collect(self.task_pages(**filters))
 
     # -- actions --------------------------------------------------------------------------
 
@@ -391,20 +334,6 @@ class OpseraClient:
         clone_name(new_name)
         source = await self.get_pipeline(pipeline_id)
         return await self._create(clone_document(source, new_name), "clone")
-
-    async def pipeline_logs(
-        self, pipeline_id: str, *, run_count: int | None = None
-    ) -> Listing[ActivityEntry]:
-        """A pipeline's activity log, newest first (one run's, when ``run_count`` is given)."""
-        target = clean_ids([pipeline_id], "pipeline")[0]
-        body: dict[str, Any] = {"pipelineId": target}
-        if run_count is not None:
-            if isinstance(run_count, bool) or not isinstance(run_count, int):
-                raise RequestRefusedError("a run number is a whole number")
-            body["runCount"] = run_count
-        answer = await self._transport.send("POST", "/api/v1/pipeline/logs", body=body)
-        page = decode_page(answer.content, ActivityEntry, "logs", self.host)
-        return Listing(page.items, skipped=page.skipped)
 
     # -- tasks ----------------------------------------------------------------------------
 

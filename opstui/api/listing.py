@@ -139,6 +139,31 @@ class PageTally(Generic[DocT]):
             self.complete = self.stable and not repeated and read_all and self._adds_up()
         return ListPage(fresh, skipped=page.skipped, complete=self.complete, total=count)
 
+    def preview(self, page: Page[DocT], size: int) -> ListPage[DocT]:
+        """A small first page of ``size`` read before the full-sized pages (so the first rows
+        show sooner): its records are also on the first full page, which counts them.
+
+        A short preview is the whole list (taken as a page); a full one only adds its ids to
+        what was seen (so the first full page does not hand them out again) and its count to
+        the counts that must agree. Its ``skipped`` is 0: the first full page counts those.
+        """
+        if page.records < size:
+            return self.take(page)
+        self.counts.add(page.count)
+        fresh: list[DocT] = []
+        for item in page.items:
+            if item.id not in self.seen:
+                self.seen.add(item.id)
+                fresh.append(item)
+        return ListPage(fresh, complete=False, total=page.count)
+
+    def last_page(self) -> int | None:
+        """The number of the last full-sized page, by the latest count (None: no count yet)."""
+        counts = [count for count in self.counts if count is not None]
+        if not counts:
+            return None
+        return max(1, -(-max(counts) // self.page_size))
+
     def _adds_up(self) -> bool:
         if self.counts == {None}:
             return self.pages == 1  # no count: only one short page can be everything

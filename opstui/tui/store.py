@@ -31,6 +31,7 @@ from opstui.api import (
     is_transient,
 )
 from opstui.backoff import MAX_BACKOFF, REFUSED_RETRY, is_refusal, next_delay
+from opstui.tui.data.merge import newer
 
 __all__ = [
     "HOT_STATUSES",
@@ -41,7 +42,6 @@ __all__ = [
     "Loading",
     "PipelineStore",
     "PipelinesChanged",
-    "prepare",
 ]
 
 HOT_STATUSES = frozenset(
@@ -222,7 +222,7 @@ class PipelineStore:
         """Merge one page of a list read as it lands; remove ``gone`` (what a complete read
         proved absent); return what changed, and publish it (unless told not to: a reader may
         publish several pages as one change, :meth:`PipelinesChanged.then`). ``same`` is what
-        :func:`prepare` found unchanged."""
+        :func:`~opstui.tui.data.merge.prepare` found unchanged."""
         first = not self.loaded
         self.loaded = True
         return self._apply(pipelines, gone, first=first, publish=publish, same=same)
@@ -238,7 +238,7 @@ class PipelineStore:
 
         A status answer never removes a row: one without a pipeline (or without documents at
         all, as a v1-shaped answer) says nothing about whether it still exists. ``same`` is what
-        :func:`prepare` found unchanged.
+        :func:`~opstui.tui.data.merge.prepare` found unchanged.
         """
         return self._apply(pipelines, (), first=False, same=same)
 
@@ -316,23 +316,11 @@ class PipelineStore:
             self._hot.discard(pipeline.id)
 
     def _merge(self, old: Pipeline, pipeline: Pipeline) -> Pipeline:
-        """The version of a pipeline to hold: the newer by ``updatedAt``, the held one if same.
-
-        Keeping the same object keeps what was derived from it (status, plan, step, the filter's
-        text), so a refresh costs a comparison per unchanged pipeline, not a re-derivation. And a
-        full list that left before an action must not undo what the action's own status read
-        brought back: of two documents, the one updated later wins.
-        """
-        if _same(old, pipeline):
-            return old
-        if (
-            old.updated_at is not None
-            and pipeline.updated_at is not None
-            and old.updated_at > pipeline.updated_at
-        ):
-            return old
-        self._haystacks.pop(pipeline.id, None)
-        return pipeline
+        """The version to hold (:func:`~opstui.tui.data.merge.newer`); a new one is searched anew."""
+        kept = newer(old, pipeline)
+        if kept is not old:
+            self._haystacks.pop(pipeline.id, None)
+        return kept
 
     # -- the live state -------------------------------------------------------------------
 
@@ -390,34 +378,6 @@ class PipelineStore:
         if state != self.state:
             self.state = state
             self.live.publish(state)
-
-
-def prepare(pipelines: Iterable[Pipeline], held: Mapping[str, Pipeline]) -> dict[str, Pipeline]:
-    """What can be done before a merge, in a thread: derive each document's status, and find
-    those ``held`` already holds unchanged (returned, by id: the merge then only checks that the
-    held one is still the same object)."""
-    unchanged: dict[str, Pipeline] = {}
-    for pipeline in pipelines:
-        _ = pipeline.status
-        old = held.get(pipeline.id)
-        if old is not None and _same(old, pipeline):
-            unchanged[pipeline.id] = old
-    return unchanged
-
-
-def _same(old: Pipeline, new: Pipeline) -> bool:
-    """True when two versions of a pipeline show the same thing (the workflow compared whole)."""
-    return (
-        old.updated_at == new.updated_at
-        and old.name == new.name
-        and old.active == new.active
-        and old.owner_name == new.owner_name
-        and old.owner == new.owner
-        and old.description == new.description
-        and old.type == new.type
-        and old.tag_text == new.tag_text
-        and old.workflow == new.workflow
-    )
 
 
 def describe_error(error: OpseraError) -> str:

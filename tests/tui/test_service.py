@@ -2,8 +2,10 @@
 land. Through the real app against the seeded simulator, counting what reached the server.
 
 The refresh interval is an hour, so no poll fires by itself: a test polls with
-``app.data.poll_now()`` (what the timer calls) and lists with ``ctrl+r``. ``full_every`` is set to
-twelve polls, what a five-second refresh gives (a full list about once a minute).
+``app.data.poll_now()`` (what the timer calls) and lists with ``ctrl+r``. Here the service runs in
+its fallback, the hot set by status (what a server that does not sort by last update gets; the
+default read, what changed since the watermark, is ``test_changes.py``'s), and ``full_every`` is
+set to twelve polls, what a five-second refresh gives (a full list about once a minute).
 """
 
 from __future__ import annotations
@@ -67,7 +69,11 @@ def status_line(app: OpstuiApp) -> str:
 
 
 def service_app(make_app: MakeApp, **overrides: Any) -> OpstuiApp:
+    """The app with its service in the fallback (the hot set by status, a full list once in
+    twelve polls), what a server that does not sort by last update gets; the changes read that
+    is the default is tested in ``test_changes.py``."""
     app = make_app(**overrides)
+    app.data.changes = False
     app.data.full_every = FULL_EVERY
     return app
 

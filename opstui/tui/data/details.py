@@ -1,8 +1,9 @@
 """The open pipeline's details as the data service reads them: its activity log and how it went.
 
-The pipeline itself lives in the store (the open one is in the hot set, so every poll reads it);
-what only the details screen needs, its activity log, is read by the service after each poll and
-published as a :class:`DetailsRead`. The screen holds no client: it shows what comes.
+The pipeline itself lives in the store (every poll reads the open one: the changes read, or the
+hot set in the fallback); what only the details screen needs, its activity log, is read after each
+poll (:mod:`opstui.tui.data.open`) and published as a :class:`DetailsRead`. The screen holds no
+client: it shows what comes.
 """
 
 from __future__ import annotations

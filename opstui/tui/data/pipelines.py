@@ -20,11 +20,15 @@ from dataclasses import dataclass, field
 
 from opstui.api import NotFoundError, OpseraClient, Pipeline
 from opstui.api.listing import DEFAULT_PAGE_SIZE
-from opstui.tui.store import Loading, PipelinesChanged, PipelineStore, prepare
+from opstui.tui.data.merge import prepare
+from opstui.tui.store import Loading, PipelinesChanged, PipelineStore
 
 __all__ = [
+    "FIRST_LOAD_AHEAD",
+    "FIRST_PAGE",
     "FULL_LIST_SECONDS",
     "MAX_STATUS_BATCHES",
+    "REFRESH_PAGE",
     "STATUS_BATCH",
     "ListRead",
     "StatusRead",
@@ -42,6 +46,17 @@ MAX_STATUS_BATCHES = 4
 
 FULL_LIST_SECONDS = 60.0
 """How often the full list runs by itself (new and deleted pipelines): about once a minute."""
+
+FIRST_PAGE = 100
+"""The first load's first page: a screenful and more, on screen before the large pages land."""
+
+FIRST_LOAD_AHEAD = 3
+"""Pages of the first load on their way at once (the server works while the last one decodes)."""
+
+REFRESH_PAGE = 250
+"""Pipelines per page of a later full list. Decoding a page parses its JSON in one call that
+holds the interpreter lock (about 22 ms for a page of 1000 on this kind of machine): the event
+loop waits that long for it, so a background list reads smaller pages, one at a time."""
 
 PREPARE_AT = 200
 """From this many documents on, what a merge can do before it is done in a thread."""
@@ -126,6 +141,8 @@ async def read_list(
     *,
     progress: bool = False,
     page_size: int = DEFAULT_PAGE_SIZE,
+    preview: int | None = None,
+    ahead: int = 1,
 ) -> ListRead:
     """Read every pipeline page after page, applying each page as it lands.
 
@@ -133,12 +150,13 @@ async def read_list(
     (the first load). The first page is published at once, the later ones together when the read
     ends (a redraw of ten thousand rows costs more than a page). Only a complete read removes the
     pipelines it did not bring; a failed page keeps what landed and propagates its
-    :class:`OpseraError`.
+    :class:`OpseraError`. ``preview`` and ``ahead`` are :meth:`OpseraClient.pipeline_pages`'s.
     """
     read = ListRead()
     held: PipelinesChanged | None = None
     try:
-        async with aclosing(client.pipeline_pages(page_size=page_size)) as pages:
+        listed = client.pipeline_pages(page_size=page_size, preview=preview, ahead=ahead)
+        async with aclosing(listed) as pages:
             async for page in pages:
                 read.pages += 1
                 read.seen.update(pipeline.id for pipeline in page)

@@ -2,27 +2,34 @@
 
 Every interval one poll (a one-shot timer, re-armed when the poll ends, so polls never overlap):
 
-- usually one ``status`` request for the hot set: running, paused, awaiting approval, what the
-  screens show or hold (:meth:`~opstui.tui.store.PipelineStore.set_interest`), the open details;
-- every :data:`~opstui.tui.data.pipelines.FULL_LIST_SECONDS` or so (and on ``ctrl+r``, after a
-  create, clone or delete, and when a status answer missed a pipeline) the full list instead,
-  each page applied as it lands;
+- usually the pipelines changed since the last look (:mod:`opstui.tui.data.changes`: the list
+  by last update, newest first, read back to the watermark; the design and its assumptions are
+  argued there), and by ``status`` only what a watermark cannot see;
+- on a server that does not sort by last update, the fallback, said once: one ``status`` request
+  for the hot set: running, paused, awaiting approval, what the screens show or hold
+  (:meth:`~opstui.tui.store.PipelineStore.set_interest`), the open details;
+- rarely (every :data:`~opstui.tui.data.changes.FULL_LIST_SECONDS` while reading changes, every
+  :data:`~opstui.tui.data.pipelines.FULL_LIST_SECONDS` in the fallback), and on ``ctrl+r``, after
+  a create, clone or delete, when the server's count no longer adds up, or when a status answer
+  missed a pipeline, the full list instead, each page applied as it lands;
 - then, while the details of a pipeline are open, its activity log.
 
 The full list runs in a worker of its own (group ``refresh``): a refresh by hand replaces one in
 flight, but the status read after an action never cancels it, and it never cancels a status
 answer; the store keeps, of two documents, the one updated later. A server whose status answers
-carry no documents (the v1 shape) makes every poll a full list, said once. Failures back off by
+carry no documents (the v1 shape) makes every poll of the fallback a full list, said once.
+Failures back off by
 the one rule (:mod:`opstui.backoff`), through the store, and an outage is announced once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import math
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -33,16 +40,21 @@ from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from opstui.api import (
     AuthenticationError,
-    NotFoundError,
     OpseraClient,
     OpseraError,
     PermissionDeniedError,
 )
 from opstui.api.listing import DEFAULT_PAGE_SIZE
-from opstui.tui.data.details import NO_STATUS, DetailsRead
+from opstui.tui.data import changes
+from opstui.tui.data.changes import blind, next_page_size, read_changes, read_mark
+from opstui.tui.data.details import DetailsRead
+from opstui.tui.data.open import OpenDetails
 from opstui.tui.data.pipelines import (
+    FIRST_LOAD_AHEAD,
+    FIRST_PAGE,
     FULL_LIST_SECONDS,
     MAX_STATUS_BATCHES,
+    REFRESH_PAGE,
     STATUS_BATCH,
     read_list,
     read_status,
@@ -50,13 +62,28 @@ from opstui.tui.data.pipelines import (
 from opstui.tui.notify import Notifier
 from opstui.tui.store import LivePhase, PipelinesChanged, PipelineStore, describe_error
 
-__all__ = ["BACK_ONLINE", "V1_FALLBACK", "DataService"]
+__all__ = ["BACK_ONLINE", "SORT_FALLBACK", "V1_FALLBACK", "DataService"]
 
 BACK_ONLINE = "Back online: the pipelines are live again."
 V1_FALLBACK = (
     "This server's status answers carry no pipeline documents: "
     "the live refresh lists every pipeline instead."
 )
+SORT_FALLBACK = (
+    "This server does not list pipelines by last update: "
+    "the live refresh reads the moving ones by status instead."
+)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+async def _drop(mark: asyncio.Future[Any] | None) -> None:
+    """Cancel the mark read beside a full list that failed, and wait for it to end."""
+    if mark is not None:
+        mark.cancel()
+        with suppress(asyncio.CancelledError, OpseraError):
+            await mark
 
 
 class DataService:
@@ -67,6 +94,10 @@ class DataService:
         details: Published with a :class:`~opstui.tui.data.details.DetailsRead` after each read
             of the open pipeline's details.
         fallback: True once the server's status answers proved to carry no documents.
+        changes: True while each poll reads what changed since :attr:`watermark`; False once
+            the server proved not to sort by last update (or set so): the hot set by status.
+        watermark: The newest ``updatedAt`` (the server's clock) known to have been read, or
+            None before the first full list.
         timer: The next poll's timer (None while paused or while a poll runs).
     """
 
@@ -84,20 +115,24 @@ class DataService:
         self.store = store
         self.now = now
         self.notifier = notifier
-        self.details: Signal[DetailsRead] = Signal(owner, "details-read")
+        self.opened = OpenDetails(self)
+        """The pipelines details screens show, and the reads only they need."""
+        self.details: Signal[DetailsRead] = self.opened.details
         self.fallback = False
+        self.changes = True
+        self.watermark: datetime | None = None
         self.timer: Timer | None = None
-        interval = max(store.refresh_interval, 0.001)
-        self.full_every = max(1, math.ceil(FULL_LIST_SECONDS / interval))
-        """Polls between two full lists: about a minute's worth."""
+        self.full_every = self._polls_in(changes.FULL_LIST_SECONDS)
+        """Polls between two full lists: ten minutes' worth (a minute's in the fallback)."""
+        self._changes_size = next_page_size(0)
         self.page_size = DEFAULT_PAGE_SIZE
-        """Pipelines per list page (the documented cap; a test lists in smaller pages)."""
+        """Pipelines per page of the first load (the documented cap; a test lists in smaller
+        pages); later lists read at most :data:`~opstui.tui.data.pipelines.REFRESH_PAGE`."""
         self._polls_since_list = 0
         self._list_due = True
         self._listed = False
         """True once a full list was read to its end (the first load is over)."""
         self._list_worker: Worker[None] | None = None
-        self._open: dict[int, str] = {}
         self._stopped = False
         self._froze = False
         """Whether this service froze the first load out of the collector's way (gc.freeze)."""
@@ -117,8 +152,7 @@ class DataService:
         workers = self.owner.workers
         for group in ("poll", "refresh", "refresh-rows"):
             workers.cancel_group(self.owner, group)
-        for key in list(self._open):
-            workers.cancel_group(self.owner, f"details-{key}")
+        self.opened.cancel()
         if self._froze:
             # What the first load froze may go now (the next profile freezes its own; a test
             # process runs app after app, which must not pile up uncollectable).
@@ -133,19 +167,26 @@ class DataService:
         else:
             self.refresh_all()
 
+    def _polls_in(self, seconds: float) -> int:
+        return max(1, math.ceil(seconds / max(self.store.refresh_interval, 0.001)))
+
     # -- what to read ---------------------------------------------------------------------
 
     def hot_set(self) -> set[str]:
         """What one poll reads by status: what can change by itself, and what someone looks at."""
         ids = set(self.store.hot())
         ids |= self.store.interest()
-        ids.update(self._open.values())
+        ids.update(self.opened.ids())
         return ids
 
     def _needs_list(self, ids: set[str]) -> bool:
-        if self.fallback or self._list_due or not self._listed:
+        if self._list_due or not self._listed:
             return True
         if self._polls_since_list + 1 >= self.full_every:
+            return True
+        if self.changes:
+            return self.watermark is None  # no mark to read changes from: list, and mark
+        if self.fallback:
             return True
         if not ids:  # nothing can change by itself: a failed poll is retried by listing
             return self.store.state.phase not in (LivePhase.LIVE, LivePhase.PAUSED)
@@ -182,33 +223,77 @@ class DataService:
             ids = self.hot_set()
             if self._needs_list(ids):
                 await self._await_list()
+            elif self.changes:
+                if await self._read_changes():
+                    self._polls_since_list += 1
             elif ids and await self._read_hot(ids):
                 self._polls_since_list += 1
-            await self._read_open_logs()
+            await self.opened.read_logs()
         finally:
             self._arm()
 
+    async def _read_changes(self) -> bool:
+        """What changed since the watermark; the full list at once when the count does not add
+        up (a creation and a deletion, or a deletion) or too much changed to read page by page;
+        what a watermark cannot see by status. False when the poll did not end well."""
+        since = self.watermark
+        assert since is not None  # _needs_list lists first
+        try:
+            read = await read_changes(
+                self.client, self.store, since, self.observe, page_size=self._changes_size
+            )
+        except OpseraError as error:
+            self.failed(error)
+            return False
+        if not read.ordered:
+            self._sort_fallback()
+            ids = self.hot_set()
+            return bool(ids) and await self._read_hot(ids)
+        self._changes_size = next_page_size(read.recent)
+        if read.newest is not None and read.newest > since:
+            self.watermark = read.newest
+        if not read.reached or self._count_off(read.total):
+            await self._await_list()
+            return False  # the list started the count of polls anew
+        unseen = set() if self.fallback else blind(self.store, self.hot_set())
+        if unseen:
+            return await self._read_hot(unseen)
+        self.succeeded()
+        return True
+
+    def _count_off(self, total: int | None) -> bool:
+        """Whether the server's count of pipelines no longer adds up to what the store holds
+        (with the records the last full list could not read): something was created and
+        deleted, or deleted. Without a count, deletions wait for the next full list."""
+        return total is not None and total != len(self.store.pipelines) + self.store.skipped
+
+    def _sort_fallback(self) -> None:
+        if self.changes:
+            self.changes = False
+            self.full_every = self._polls_in(FULL_LIST_SECONDS)
+            self.owner.notify(SORT_FALLBACK, title="Live refresh", markup=False, timeout=10)
+
     async def _read_hot(self, ids: set[str]) -> bool:
         try:
-            read = await read_status(self.client, self.store, ids, self._observe)
+            read = await read_status(self.client, self.store, ids, self.observe)
         except OpseraError as error:
-            self._failed(error)
+            self.failed(error)
             return False
         if not read.documents:
-            self._fall_back()
+            self.fall_back()
             await self._await_list()
             return False
         if read.missing:
             self._list_due = True  # perhaps deleted: the next full list will say
-            for key in read.missing & set(self._open.values()):
+            for key in read.missing & self.opened.ids():
                 await self._read_one(key)
-        self._succeeded()
+        self.succeeded()
         return True
 
     async def _read_one(self, pipeline_id: str) -> None:
         """The status of one pipeline alone: a 404 for it is the proof that it is gone."""
         try:
-            await read_status(self.client, self.store, [pipeline_id], self._observe)
+            await read_status(self.client, self.store, [pipeline_id], self.observe)
         except OpseraError:
             return  # the poll's own answer stands; the next full list tells the rest
 
@@ -237,15 +322,35 @@ class DataService:
 
     async def _list(self) -> None:
         first = not self._listed
+        # Without a watermark yet (the first load), the newest stamp before the list: what
+        # changes while it is on its way is stamped later, so the first changes read starts
+        # there. Read beside the first page. A later list keeps the watermark it finds: it was
+        # read before the list began, so it bounds what changed meanwhile just as well.
+        mark = None
+        if self.changes and self.watermark is None:
+            mark = asyncio.ensure_future(read_mark(self.client))
         try:
-            await read_list(
-                self.client, self.store, self._observe, progress=first, page_size=self.page_size
+            listed = await read_list(
+                self.client,
+                self.store,
+                self.observe,
+                progress=first,
+                page_size=self.page_size if first else min(self.page_size, REFRESH_PAGE),
+                preview=FIRST_PAGE if first else None,
+                ahead=FIRST_LOAD_AHEAD if first else 1,
             )
         except OpseraError as error:
+            await _drop(mark)
             if first:
                 self.store.loading(None)
-            self._failed(error)
+            self.failed(error)
             return
+        except asyncio.CancelledError:
+            if mark is not None:
+                mark.cancel()
+            raise
+        if mark is not None:
+            await self._take_mark(mark, complete=listed.complete)
         if first:
             # What start-up and the first load made lives as long as the app (modules, CSS, the
             # first screen, the pipelines): out of the cyclic collector's way, its full passes
@@ -259,7 +364,26 @@ class DataService:
         self._listed = True
         self._list_due = False
         self._polls_since_list = 0
-        self._succeeded()
+        self.succeeded()
+
+    async def _take_mark(
+        self, mark: asyncio.Future[tuple[datetime | None, bool]], *, complete: bool
+    ) -> None:
+        """The stamp read before the first full list becomes the watermark, once the list is
+        complete (after an incomplete one a row may have slipped between pages: the next poll
+        lists again). A mark that failed leaves no watermark: the next poll lists again."""
+        try:
+            stamp, stamped = await mark
+        except OpseraError:
+            return
+        if not stamped:
+            self._sort_fallback()  # documents without updatedAt: no watermark can be kept
+        elif not complete:
+            return
+        elif stamp is not None:
+            self.watermark = stamp
+        elif stamp is None and self.watermark is None:
+            self.watermark = EPOCH  # an empty tenant: whatever comes is new
 
     # -- after an action ------------------------------------------------------------------
 
@@ -275,88 +399,31 @@ class DataService:
             await self._await_list()
             return
         try:
-            read = await read_status(self.client, self.store, ids, self._observe)
+            read = await read_status(self.client, self.store, ids, self.observe)
         except OpseraError:
             return  # the next poll tells the story (and backs off) if the server is down
         if not read.documents:
-            self._fall_back()
+            self.fall_back()
             await self._await_list()
 
     # -- the open details -----------------------------------------------------------------
 
     def open_details(self, owner: object, pipeline_id: str) -> None:
         """``owner`` (a details screen) shows ``pipeline_id``: read it now, and with each poll."""
-        self._open[id(owner)] = pipeline_id
-        self.store.set_interest(owner, [pipeline_id])
-        self.refresh_details(owner)
+        self.opened.open(owner, pipeline_id)
 
     def close_details(self, owner: object) -> None:
         """``owner`` no longer shows a pipeline."""
-        self._open.pop(id(owner), None)
-        self.store.set_interest(owner, ())
-        self.owner.workers.cancel_group(self.owner, f"details-{id(owner)}")
+        self.opened.close(owner)
 
     def refresh_details(self, owner: object) -> None:
         """Read the pipeline ``owner`` shows now: its status alone (a 404 says it is gone),
         then its activity log."""
-        pipeline_id = self._open.get(id(owner))
-        if pipeline_id is not None:
-            self.owner.run_worker(
-                partial(self._details, pipeline_id),  # type: ignore[arg-type]
-                group=f"details-{id(owner)}",
-                exclusive=True,
-            )
-
-    async def _details(self, pipeline_id: str) -> None:
-        try:
-            read = await read_status(self.client, self.store, [pipeline_id], self._observe)
-        except OpseraError as error:
-            self._failed(error)
-            self._publish_failure(pipeline_id, error)
-            return
-        if pipeline_id in read.gone:
-            self.details.publish(DetailsRead(pipeline_id, deleted=True))
-            return
-        if not read.documents:
-            self._fall_back()
-        note = "" if pipeline_id in read.found else NO_STATUS
-        await self._read_logs(pipeline_id, note)
-
-    async def _read_open_logs(self) -> None:
-        if self.store.state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED):
-            for pipeline_id in set(self._open.values()):
-                self.details.publish(
-                    DetailsRead(
-                        pipeline_id,
-                        error=self.store.state.error,
-                        retry_at=self.store.state.retry_at,
-                    )
-                )
-            return
-        for pipeline_id in set(self._open.values()):
-            if pipeline_id in self.store.pipelines:
-                await self._read_logs(pipeline_id, "")
-
-    async def _read_logs(self, pipeline_id: str, note: str) -> None:
-        try:
-            entries = await self.client.pipeline_logs(pipeline_id)
-        except NotFoundError:
-            self.details.publish(DetailsRead(pipeline_id, deleted=True))
-            return
-        except OpseraError as error:
-            self._failed(error)
-            self._publish_failure(pipeline_id, error)
-            return
-        self._succeeded()
-        self.details.publish(DetailsRead(pipeline_id, entries=list(entries), note=note))
-
-    def _publish_failure(self, pipeline_id: str, error: OpseraError) -> None:
-        retry_at = self.store.state.retry_at
-        self.details.publish(DetailsRead(pipeline_id, error=error.message, retry_at=retry_at))
+        self.opened.refresh(owner)
 
     # -- outcomes -------------------------------------------------------------------------
 
-    def _observe(self, change: PipelinesChanged) -> None:
+    def observe(self, change: PipelinesChanged) -> None:
         """Hand what a read changed (only that) to the notifier."""
         if self.notifier is None or change.empty:
             return
@@ -367,16 +434,19 @@ class DataService:
             announce=self._listed,
         )
 
-    def _fall_back(self) -> None:
+    def fall_back(self) -> None:
+        """A status answer carried no documents (the v1 shape): say so once."""
         if not self.fallback:
             self.fallback = True
             self.owner.notify(V1_FALLBACK, title="Live refresh", markup=False, timeout=10)
 
-    def _succeeded(self) -> None:
+    def succeeded(self) -> None:
+        """A read landed: the store's live state, and "back online" after an outage."""
         if self.store.succeeded(self.now()):
             self.owner.notify(BACK_ONLINE, timeout=5)
 
-    def _failed(self, error: OpseraError) -> None:
+    def failed(self, error: OpseraError) -> None:
+        """A read failed: back off by the one rule, and say so once per outage."""
         started = self.store.failed(error, self.now())
         if self.timer is not None:
             self._arm()  # the next try waits as the one rule says, not a whole interval
