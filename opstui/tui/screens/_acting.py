@@ -83,8 +83,11 @@ class ActingScreen(ExplainingScreen):
     ACTIONS: ClassVar[dict[str, str]] = {}
     """Screen action -> the API action it performs (through the one path)."""
 
-    available: reactive[frozenset[str]] = reactive(frozenset(), bindings=True)
+    available: reactive[frozenset[str]] = reactive(frozenset(), bindings=True, repaint=False)
     """The action keys that apply to the selection now (the others are greyed in the footer).
+
+    No repaint of the whole screen (a reactive's default): the footer alone shows them, and the
+    bindings refresh updates it; a full repaint on every cursor move cost more than the move.
 
     A set of names rather than the selection itself, so moving the cursor between two rows where
     the same keys apply does not rebuild the footer.

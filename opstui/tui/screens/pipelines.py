@@ -16,7 +16,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
-from textual.reactive import reactive
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
@@ -62,11 +61,6 @@ class PipelinesScreen(ActingScreen):
     """The main screen: the pipelines table between a status line and the footer."""
 
     ACTIONS = ACTION_KEYS
-
-    available: reactive[frozenset[str]] = reactive(frozenset(), bindings=True, repaint=False)
-    """As :attr:`ActingScreen.available`, without the repaint of the whole screen a reactive
-    makes by default: the keys that apply show in the footer only, which the bindings refresh
-    updates (a full repaint on every cursor move that changes them cost more than the move)."""
 
     BINDINGS: ClassVar[list[BindingType]] = PIPELINES_BINDINGS
 
