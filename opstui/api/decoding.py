@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 import pydantic_core
-from pydantic import BaseModel, ValidationError
 
 from opstui.api.errors import InvalidResponseError
-from opstui.api.models import ActionOutcome, ActionResult, Pipeline, Task
+from opstui.api.models import ActionOutcome, ActionResult, DecodeError, Pipeline, Record, Task
 from opstui.api.text import one_line
 
 __all__ = [
@@ -77,7 +76,7 @@ def _outcome(target: str, word: str, message: str, run_count: int | None) -> Act
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _MAX_INT_DIGITS = 4000  # below Python's 4300-digit limit on int(str)
 
-ModelT = TypeVar("ModelT", bound=BaseModel)
+ModelT = TypeVar("ModelT", bound=Record)
 
 
 class _Unreadable(ValueError):
@@ -202,8 +201,8 @@ def _models(raw: list[Any], model: type[ModelT]) -> tuple[list[ModelT], int]:
     with collector_paused():
         for record in raw:
             try:
-                items.append(model.model_validate(record))
-            except (ValidationError, RecursionError):
+                items.append(model.decode(record))
+            except (DecodeError, RecursionError):
                 skipped += 1  # a record without a usable id is of no use; the rest still are
     return items, skipped
 

@@ -1,29 +1,30 @@
-"""Typed, tolerant views of the documents an Opsera server sends.
+"""Typed, tolerant, compact views of the documents an Opsera server sends.
 
-Decoding never fails on an unknown field (it is kept, so a clone copies it) nor on a missing or
-malformed ``workflow`` (the status is then ``unknown``). Only an object without an ``_id`` is
-rejected, because nothing can be done with it.
+Decoding never fails on an unknown field (the whole document is kept, so a clone copies it) nor
+on a missing or malformed ``workflow`` (the status is then ``unknown``). Only a record that is not
+an object, or has no usable ``_id``, is rejected, because nothing can be done with it.
+
+Plain slotted classes rather than pydantic models: a tenant may hold 10,000 pipelines, and a
+command line pays for every model class it builds at import. What a list shows (status, the
+current step, the last run) is derived once, when a document is read; the document itself is
+kept as compact JSON (read from it again only by :meth:`~_Document.document`,
+:attr:`Pipeline.workflow` and :attr:`Pipeline.plan`: the details and a clone). Repeated words
+(owners, states, tags, types, tools) are shared between documents.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+import sys
+from collections.abc import Callable, Hashable
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidatorFunctionWrapHandler,
-    field_validator,
-    model_validator,
-)
+import pydantic_core
 
+from opstui.api.results import ActionOutcome, ActionResult, Listing
 from opstui.api.workflow import (
     PipelineStatus,
     Step,
@@ -32,6 +33,7 @@ from opstui.api.workflow import (
     as_str,
     current_step_id,
     derive_status,
+    locate_step,
     plan_of,
 )
 
@@ -39,9 +41,11 @@ __all__ = [
     "ActionOutcome",
     "ActionResult",
     "ActivityEntry",
+    "DecodeError",
     "Listing",
     "Pipeline",
     "PipelineStatus",
+    "Record",
     "Step",
     "Tag",
     "Task",
@@ -49,6 +53,10 @@ __all__ = [
     "derive_status",
     "is_valid_id",
 ]
+
+
+class DecodeError(ValueError):
+    """A record that cannot be read (not an object, or no usable id): it is left out."""
 
 
 def is_valid_id(value: str) -> bool:
@@ -88,10 +96,28 @@ def parse_time(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-class Tag(BaseModel):
-    """A ``{type, value}`` tag; a bare string is read as a tag with no type."""
+_SHARED_MAX = 4096
+"""Distinct tag sets and type lists shared between documents (past it, each keeps its own)."""
+SharedT = TypeVar("SharedT")
 
-    model_config = ConfigDict(extra="allow")
+
+def _shared(cache: dict[Hashable, Any], key: Hashable, make: Callable[[], SharedT]) -> SharedT:
+    found: SharedT | None = cache.get(key)
+    if found is None:
+        found = make()
+        if len(cache) < _SHARED_MAX:  # server data: never an unbounded cache
+            cache[key] = found
+    return found
+
+
+def _word(value: Any) -> str:
+    """Text as :func:`as_str` reads it, one copy shared by every document that says it."""
+    return sys.intern(as_str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    """A ``{type, value}`` tag; a bare string is read as a tag with no type."""
 
     type: str = ""
     value: str = ""
@@ -100,72 +126,139 @@ class Tag(BaseModel):
         return f"{self.type}:{self.value}" if self.type else self.value
 
 
-def _tags(value: Any) -> list[Tag]:
-    if not isinstance(value, list):
-        return []
-    tags: list[Tag] = []
+_TAG_SETS: dict[Hashable, tuple[Tag, ...]] = {}
+_TYPE_LISTS: dict[Hashable, tuple[str, ...]] = {}
+
+
+def _tags(value: Any) -> tuple[Tag, ...]:
+    if not isinstance(value, list) or not value:
+        return ()
+    pairs: list[tuple[str, str]] = []
     for item in value:
         if isinstance(item, str):
-            tags.append(Tag(value=item))
+            pairs.append(("", item))
         elif isinstance(item, dict):
-            tags.append(Tag(type=as_str(item.get("type")), value=as_str(item.get("value"))))
-    return tags
+            pairs.append((as_str(item.get("type")), as_str(item.get("value"))))
+    key = tuple(pairs)
+    return _shared(_TAG_SETS, key, lambda: tuple(Tag(_word(t), _word(v)) for t, v in pairs))
 
 
-class _Document(BaseModel):
-    """Fields shared by pipelines and tasks, decoded tolerantly; unknown fields are kept."""
+def _types(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        words = [value] if value else []
+    elif isinstance(value, list):
+        words = [item for item in (as_str(v) for v in value) if item]
+    else:
+        return ()
+    key = tuple(words)
+    return _shared(_TYPE_LISTS, key, lambda: tuple(_word(w) for w in words))
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
 
-    id: str = Field(alias="_id", min_length=1)
-    name: str = ""
-    description: str = ""
-    owner: str = ""
-    owner_name: str = ""
-    active: bool = True
-    tags: list[Tag] = Field(default_factory=list)
-    state: str = ""
-    created_at: datetime | None = Field(default=None, alias="createdAt")
-    updated_at: datetime | None = Field(default=None, alias="updatedAt")
+def _field(data: dict[str, Any], alias: str, name: str) -> Any:
+    """A field sent under its wire name (``_id``, ``createdAt``) or its Python name."""
+    return data[alias] if alias in data else data.get(name)
 
-    _raw: dict[str, Any] = PrivateAttr(default_factory=dict)
 
-    @model_validator(mode="wrap")
+def _document_id(data: dict[str, Any]) -> str:
+    value = _field(data, "_id", "id")
+    if isinstance(value, dict) and "$oid" in value:  # extended JSON, as some exports send
+        value = value["$oid"]
+    if not isinstance(value, str) or not is_valid_id(value):
+        raise DecodeError("a record needs an id: printable text, with no spaces")
+    return value
+
+
+def _active(data: dict[str, Any]) -> bool:
+    value = data.get("active", True)
+    return value is not False and value != "false"
+
+
+class Record:
+    """Something a list answer holds: read from one JSON object, or refused."""
+
+    __slots__ = ()
+
     @classmethod
-    def _keep_raw(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        model = handler(data)
-        if isinstance(data, dict) and isinstance(model, _Document):
-            model._raw = data
-        return model
+    def decode(cls, data: Any) -> Self:
+        """The record read from a parsed JSON value; :class:`DecodeError` if it cannot be."""
+        raise NotImplementedError
 
-    @field_validator("id", mode="before")
     @classmethod
-    def _id_text(cls, value: Any) -> Any:
-        if isinstance(value, dict) and "$oid" in value:  # extended JSON, as some exports send
-            value = value["$oid"]
-        if isinstance(value, str) and not is_valid_id(value):
-            raise ValueError("an id is printable, with no spaces")  # the record is skipped
-        return value
+    def model_validate(cls, data: Any) -> Self:
+        """The record read from ``data`` (a dict a caller built, kept as given)."""
+        return cls.decode(data)
 
-    @field_validator("name", "description", "owner", "owner_name", "state", mode="before")
-    @classmethod
-    def _text(cls, value: Any) -> str:
-        return as_str(value)
 
-    @field_validator("active", mode="before")
-    @classmethod
-    def _active(cls, value: Any) -> bool:
-        return value is not False and value != "false"
+class _Document(Record):
+    """Fields shared by pipelines and tasks, decoded tolerantly; the whole document is kept."""
 
-    @field_validator("tags", mode="before")
-    @classmethod
-    def _tags(cls, value: Any) -> list[Tag]:
-        return _tags(value)
+    __slots__ = (
+        "_source",
+        "active",
+        "created_at",
+        "description",
+        "id",
+        "name",
+        "owner",
+        "owner_name",
+        "state",
+        "tags",
+        "updated_at",
+    )
+    id: str
+    name: str
+    description: str
+    owner: str
+    owner_name: str
+    active: bool
+    tags: tuple[Tag, ...]
+    state: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    _source: bytes | dict[str, Any]
 
-    @field_validator("created_at", "updated_at", mode="before")
     @classmethod
-    def _time(cls, value: Any) -> datetime | None:
-        return parse_time(value)
+    def decode(cls, data: Any) -> Self:
+        """A document as the server sent it (JSON values only), kept as compact JSON."""
+        return cls._read(data, compact=True)
+
+    @classmethod
+    def model_validate(cls, data: Any) -> Self:
+        """A document from a dict a caller built: kept as that dict (any Python values)."""
+        return cls._read(data, compact=False)
+
+    @classmethod
+    def _read(cls, data: Any, *, compact: bool) -> Self:
+        if not isinstance(data, dict):
+            raise DecodeError("a record is a JSON object")
+        self = cls.__new__(cls)
+        self.id = _document_id(data)
+        self.name = as_str(data.get("name"))
+        self.description = as_str(data.get("description"))
+        self.owner = _word(data.get("owner"))
+        self.owner_name = _word(data.get("owner_name"))
+        self.active = _active(data)
+        self.tags = _tags(data.get("tags"))
+        self.state = _word(data.get("state"))
+        self.created_at = parse_time(_field(data, "createdAt", "created_at"))
+        self.updated_at = parse_time(_field(data, "updatedAt", "updated_at"))
+        self._read_more(data)
+        self._source = data
+        if compact:
+            # what JSON cannot hold (only a caller's own values) is kept as it is
+            with suppress(ValueError, RecursionError):
+                self._source = pydantic_core.to_json(data)
+        return self
+
+    def _read_more(self, data: dict[str, Any]) -> None:
+        """What a kind of document reads beyond the shared fields."""
+
+    def _whole(self) -> dict[str, Any]:
+        source = self._source
+        if isinstance(source, bytes):
+            parsed: dict[str, Any] = pydantic_core.from_json(source)
+            return parsed
+        return source
 
     @property
     def tag_text(self) -> str:
@@ -174,75 +267,93 @@ class _Document(BaseModel):
 
     def document(self) -> dict[str, Any]:
         """A deep copy of the document exactly as the server sent it, unknown fields included."""
-        if self._raw:
-            return copy.deepcopy(self._raw)
-        return self.model_dump(by_alias=True, mode="json", exclude_unset=True)
+        if isinstance(self._source, bytes):
+            return self._whole()  # a fresh parse is a copy already
+        return copy.deepcopy(self._source)
+
+    def same_document(self, other: _Document) -> bool:
+        """True when ``other`` is the same document, exactly (two read ones: no parsing)."""
+        if type(other) is not type(self):
+            return False
+        if isinstance(self._source, bytes) and isinstance(other._source, bytes):
+            return self._source == other._source
+        return self._whole() == other._whole()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Document) and self.same_document(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equal by content, so not hashable
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id!r}, name={self.name!r}, state={self.state!r})"
 
 
 class Pipeline(_Document):
-    """An Opsera pipeline. ``workflow`` is kept raw; everything derived from it is tolerant."""
+    """An Opsera pipeline: what a list shows is read once; the workflow is read when asked."""
 
-    type: list[str] = Field(default_factory=list)
-    workflow: Any = None
+    __slots__ = (
+        "_plan_length",
+        "current_step",
+        "current_step_index",
+        "last_run_completed",
+        "last_run_status",
+        "run_count",
+        "status",
+        "type",
+    )
+    type: tuple[str, ...]
+    status: PipelineStatus
+    """The status, as the portal shows it (its ``state`` word, or derived; gates first)."""
+    run_count: int
+    """How many runs the pipeline has had (0 if it never ran or the server did not say)."""
+    current_step_index: int | None
+    """Index in :attr:`plan` of the step the portal highlights (at, failed at, ended at)."""
+    current_step: Step | None
+    """The step the run is at (or ended at), if known."""
+    last_run_status: str
+    """The last run's status word, as sent (``success``, ``failed``, ...)."""
+    last_run_completed: datetime | None
+    """When the last run finished, if the server said."""
+    _plan_length: int
 
-    @field_validator("type", mode="before")
-    @classmethod
-    def _types(cls, value: Any) -> list[str]:
-        if isinstance(value, str):
-            return [value] if value else []
-        if isinstance(value, list):
-            return [item for item in (as_str(v) for v in value) if item]
-        return []
+    def _read_more(self, data: dict[str, Any]) -> None:
+        workflow = data.get("workflow")
+        flow = as_dict(workflow)
+        last_run = as_dict(flow.get("last_run"))
+        self.type = _types(data.get("type"))
+        self.status = derive_status(workflow, self.state)
+        self.run_count = _as_int(flow.get("run_count")) or 0
+        self.last_run_status = _word(last_run.get("status"))
+        self.last_run_completed = parse_time(last_run.get("completed"))
+        index, step, self._plan_length = locate_step(
+            workflow, current_step_id(workflow, self.status)
+        )
+        self.current_step_index, self.current_step = index, step
+        if step is not None:  # the same tool words and step names recur in every pipeline
+            self.current_step = Step(
+                step.id,
+                _word(step.name),
+                _word(step.tool_identifier),
+                step.active,
+                step.configuration,
+            )
 
-    @cached_property
-    def status(self) -> PipelineStatus:
-        """The status, as the portal shows it (its ``state`` word, or derived; gates first)."""
-        return derive_status(self.workflow, self.state)
+    @property
+    def workflow(self) -> Any:
+        """The ``workflow`` object exactly as sent (read from the kept document at each call)."""
+        return self._whole().get("workflow")
 
-    @cached_property
+    @property
     def plan(self) -> list[Step]:
-        """The plan's steps, in order."""
+        """The plan's steps, in order (read from the kept document at each call)."""
         return plan_of(self.workflow)
-
-    @property
-    def run_count(self) -> int:
-        """How many runs the pipeline has had (0 if it never ran or the server did not say)."""
-        return _as_int(as_dict(self.workflow).get("run_count")) or 0
-
-    @cached_property
-    def current_step_index(self) -> int | None:
-        """Index in :attr:`plan` of the step the portal highlights (at, failed at, ended at)."""
-        step_id = current_step_id(self.workflow, self.status)
-        if not step_id:
-            return None
-        for index, step in enumerate(self.plan):
-            if step.id == step_id:
-                return index
-        return None
-
-    @property
-    def current_step(self) -> Step | None:
-        """The step the run is at (or ended at), if known."""
-        index = self.current_step_index
-        return None if index is None else self.plan[index]
 
     @property
     def step_text(self) -> str:
         """``3/5 Deploy``, or an empty string when no step applies."""
-        index = self.current_step_index
-        if index is None:
+        if self.current_step_index is None or self.current_step is None:
             return ""
-        return f"{index + 1}/{len(self.plan)} {self.plan[index].name}"
-
-    @property
-    def last_run_status(self) -> str:
-        """The last run's status word, as sent (``success``, ``failed``, ...)."""
-        return as_str(as_dict(as_dict(self.workflow).get("last_run")).get("status"))
-
-    @property
-    def last_run_completed(self) -> datetime | None:
-        """When the last run finished, if the server said."""
-        return parse_time(as_dict(as_dict(self.workflow).get("last_run")).get("completed"))
+        return f"{self.current_step_index + 1}/{self._plan_length} {self.current_step.name}"
 
     @property
     def gate(self) -> Step | None:
@@ -260,21 +371,18 @@ class Pipeline(_Document):
 class Task(_Document):
     """A standalone Opsera task (Salesforce sync, Git sync, cloud creation, ...)."""
 
-    type: str = ""
-    run_count: int = 0
-    last_run: Any = None
+    __slots__ = ("last_run", "run_count", "type")
+    type: str
+    run_count: int
+    last_run: Any
 
-    @field_validator("type", mode="before")
-    @classmethod
-    def _type(cls, value: Any) -> str:
-        if isinstance(value, list):
-            return ", ".join(as_str(v) for v in value if as_str(v))
-        return as_str(value)
-
-    @field_validator("run_count", mode="before")
-    @classmethod
-    def _runs(cls, value: Any) -> int:
-        return _as_int(value) or 0
+    def _read_more(self, data: dict[str, Any]) -> None:
+        kind = data.get("type")
+        if isinstance(kind, list):
+            kind = ", ".join(as_str(v) for v in kind if as_str(v))
+        self.type = _word(kind)
+        self.run_count = _as_int(data.get("run_count")) or 0
+        self.last_run = data.get("last_run")
 
     @property
     def status(self) -> TaskStatus:
@@ -296,105 +404,31 @@ class Task(_Document):
         return parse_time(as_dict(self.last_run).get("completed"))
 
 
-class ActivityEntry(BaseModel):
+@dataclass(frozen=True, slots=True)
+class ActivityEntry(Record):
     """One row of a pipeline's activity log."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-    id: str = Field(default="", alias="_id")
+    id: str = ""
     run_count: int | None = None
     step_name: str = ""
     tool_identifier: str = ""
     action: str = ""
     message: str = ""
     status: str = ""
-    created_at: datetime | None = Field(default=None, alias="createdAt")
+    created_at: datetime | None = None
 
-    @field_validator(
-        "id", "step_name", "tool_identifier", "action", "message", "status", mode="before"
-    )
     @classmethod
-    def _text(cls, value: Any) -> str:
-        return as_str(value)
-
-    @field_validator("run_count", mode="before")
-    @classmethod
-    def _runs(cls, value: Any) -> int | None:
-        return _as_int(value)
-
-    @field_validator("created_at", mode="before")
-    @classmethod
-    def _time(cls, value: Any) -> datetime | None:
-        return parse_time(value)
-
-
-ItemT = TypeVar("ItemT")
-
-
-class Listing(list[ItemT]):
-    """What a read brought back, and how far it can be trusted to be the whole truth.
-
-    A plain list of the records, with two facts beside it:
-
-    - ``skipped``: records the server sent that could not be read (each was left out, not the
-      page; a person is told how many);
-    - ``complete``: for a list read, True only when every page was read in a stable order and
-      nothing moved between the pages, so that absence from it means the record is gone. For a
-      ``status`` read, True when the answer carried the documents (a v1-shaped answer does not).
-      Absence from an incomplete listing never means deletion.
-    """
-
-    def __init__(
-        self, items: Iterable[ItemT] = (), *, skipped: int = 0, complete: bool = True
-    ) -> None:
-        super().__init__(items)
-        self.skipped = skipped
-        self.complete = complete
-
-    def __repr__(self) -> str:
-        return f"Listing({len(self)} items, skipped={self.skipped}, complete={self.complete})"
-
-
-@dataclass(frozen=True, slots=True)
-class ActionOutcome:
-    """What happened to one target of an action."""
-
-    target: str
-    ok: bool
-    status: str
-    """The server's word: ``executed``, ``success``, ``failed``, ..."""
-    message: str = ""
-    run_count: int | None = None
-
-    @property
-    def unknown(self) -> bool:
-        """True when the server did not say what happened to this target (it may have been)."""
-        return self.status == "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class ActionResult:
-    """The outcome of one action request, per target."""
-
-    action: str
-    type: str
-    status: str
-    """The server's overall word (``success``, ``partial``, ``failed``, ...)."""
-    message: str
-    outcomes: list[ActionOutcome]
-    pipelines: list[Pipeline] = field(default_factory=list)
-    tasks: list[Task] = field(default_factory=list)
-    documents: bool = False
-    """True when the answer carried documents (``data``); the bare v1 shape carries none."""
-    skipped: int = 0
-    """Documents in the answer that could not be read (left out one by one)."""
-
-    @property
-    def ok(self) -> bool:
-        """True when every target succeeded."""
-        return all(outcome.ok for outcome in self.outcomes)
-
-    @property
-    def failed(self) -> list[ActionOutcome]:
-        """The targets the action failed for."""
-        return [outcome for outcome in self.outcomes if not outcome.ok]
+    def decode(cls, data: Any) -> Self:
+        """An entry read from a JSON object (any field may be missing or malformed)."""
+        if not isinstance(data, dict):
+            raise DecodeError("a log entry is a JSON object")
+        return cls(
+            id=as_str(_field(data, "_id", "id")),
+            run_count=_as_int(data.get("run_count")),
+            step_name=as_str(data.get("step_name")),
+            tool_identifier=_word(data.get("tool_identifier")),
+            action=_word(data.get("action")),
+            message=as_str(data.get("message")),
+            status=_word(data.get("status")),
+            created_at=parse_time(_field(data, "createdAt", "created_at")),
+        )

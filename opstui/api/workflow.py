@@ -22,6 +22,7 @@ __all__ = [
     "as_str",
     "current_step_id",
     "derive_status",
+    "locate_step",
     "plan_of",
 ]
 
@@ -119,26 +120,38 @@ class Step:
         return message if isinstance(message, str) else ""
 
 
-def plan_of(workflow: Any) -> list[Step]:
-    """The steps of ``workflow.plan``, in order (items that are not objects are left out)."""
+def _step(item: dict[str, Any]) -> Step:
+    tool = as_dict(item.get("tool"))
+    return Step(
+        id=as_str(item.get("_id")),
+        name=as_str(item.get("name")),
+        tool_identifier=as_str(tool.get("tool_identifier")),
+        active=item.get("active") is not False,
+        configuration=as_dict(tool.get("configuration")),
+    )
+
+
+def _plan_items(workflow: Any) -> list[dict[str, Any]]:
     plan = as_dict(workflow).get("plan")
     if not isinstance(plan, list):
         return []
-    steps = []
-    for item in plan:
-        if not isinstance(item, dict):
-            continue
-        tool = as_dict(item.get("tool"))
-        steps.append(
-            Step(
-                id=as_str(item.get("_id")),
-                name=as_str(item.get("name")),
-                tool_identifier=as_str(tool.get("tool_identifier")),
-                active=item.get("active") is not False,
-                configuration=as_dict(tool.get("configuration")),
-            )
-        )
-    return steps
+    return [item for item in plan if isinstance(item, dict)]
+
+
+def plan_of(workflow: Any) -> list[Step]:
+    """The steps of ``workflow.plan``, in order (items that are not objects are left out)."""
+    return [_step(item) for item in _plan_items(workflow)]
+
+
+def locate_step(workflow: Any, step_id: str) -> tuple[int | None, Step | None, int]:
+    """Where step ``step_id`` is in the plan: its index and the step (None, None when it is not
+    there or ``step_id`` is ''), and how many steps the plan has. Only that one step is built."""
+    items = _plan_items(workflow)
+    if step_id:
+        for index, item in enumerate(items):
+            if as_str(item.get("_id")) == step_id:
+                return index, _step(item), len(items)
+    return None, None, len(items)
 
 
 def _step_id(mark: Any) -> str:
@@ -149,7 +162,11 @@ def _at_gate(workflow: dict[str, Any], running: dict[str, Any]) -> bool:
     if not running.get("paused"):
         return False
     step_id = _step_id(running)
-    return bool(step_id) and any(s.id == step_id and s.is_gate for s in plan_of(workflow))
+    return bool(step_id) and any(
+        as_str(item.get("_id")) == step_id
+        and as_str(as_dict(item.get("tool")).get("tool_identifier")) in APPROVAL_TOOLS
+        for item in _plan_items(workflow)
+    )
 
 
 def derive_status(workflow: Any, state: Any = None) -> PipelineStatus:

@@ -10,7 +10,8 @@ The package: :mod:`~opstui.cli.parser` (the command line), :mod:`~opstui.cli.rea
 :mod:`~opstui.cli.actions` (the commands that talk to a server), :mod:`~opstui.cli.config_cmd`,
 :mod:`~opstui.cli.doctor` and :mod:`~opstui.cli.audit_cmd` (the local ones),
 :mod:`~opstui.cli.app` (the app, the demo, the simulator), :mod:`~opstui.cli.output` (how it
-writes). None of them imports Textual unless the app is opened.
+writes). None of them imports Textual unless the app is opened, and a subcommand imports only
+the modules it runs (see :class:`~opstui.cli.parser.Deferred`).
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ import signal
 from collections.abc import Sequence
 
 from opstui.api import OpseraError
-from opstui.cli.actions import MUTATING
-from opstui.cli.app import run_app, run_sim
 from opstui.cli.errors import (
     NO_SERVER_HINT,
     Interrupted,
@@ -43,10 +42,9 @@ from opstui.cli.output import (
     Output,
     clean,
 )
-from opstui.cli.parser import EPILOG, Command, build_parser
+from opstui.cli.parser import EPILOG, MUTATING, Command, build_parser, parse_arguments
 from opstui.cli.settings import settings_from
 from opstui.config import ConfigError, Settings, crash_dir_path
-from opstui.crash import write_crash_report
 
 __all__ = [
     "EPILOG",
@@ -129,6 +127,8 @@ def _server_settings(args: argparse.Namespace, loaded: list[Settings]) -> Settin
 
 def _dispatch(args: argparse.Namespace, out: Output, loaded: list[Settings]) -> int:
     if args.subcommand is None:
+        from opstui.cli.app import run_app  # the app, the demo: only when they are opened
+
         return run_app(args, out)
     app_only = [
         flag
@@ -144,6 +144,8 @@ def _dispatch(args: argparse.Namespace, out: Output, loaded: list[Settings]) -> 
     if app_only:
         raise UsageError(f"{', '.join(app_only)} go with the app: give no command with them")
     if args.subcommand == "sim":
+        from opstui.cli.app import run_sim
+
         return run_sim(args, out)
     if args.pipelines is not None:
         raise UsageError("--pipelines goes with --demo (or: opstui sim --pipelines N)")
@@ -170,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default: ``sys.argv[1:]``); return the exit code."""
     out = Output()
     try:
-        args = build_parser().parse_args(argv)
+        args = parse_arguments(argv)
     except SystemExit as exit_:  # --help, --version and usage errors
         if exit_.code is None:
             return EXIT_OK
@@ -216,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _crashed(bug: Exception, out: Output) -> int:
+    from opstui.crash import write_crash_report
+
     report, _ = write_crash_report(bug, crash_dir_path(), out.redact)
     where = f"; the details are in {report}: please attach it to a bug report" if report else ""
     out.error(

@@ -48,13 +48,11 @@ from opstui.cli.output import (
     plural,
     waited_seconds,
 )
+from opstui.cli.parser import MUTATING
 from opstui.cli.reads import connect, is_complete, unread
 from opstui.config import Settings
 
 __all__ = ["MUTATING", "PAST", "cmd_action", "cmd_clone", "cmd_update"]
-
-MUTATING = frozenset({"run", "stop", "reset", "approve", "reject", "delete", "update", "clone"})
-"""Every command that changes something: refused, with nothing sent, when read-only."""
 
 PAST = {
     "run": "started",

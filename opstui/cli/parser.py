@@ -1,27 +1,39 @@
-"""The whole command line, as an :class:`argparse.ArgumentParser`, and its epilog."""
+"""The whole command line, as an :class:`argparse.ArgumentParser`, and its epilog.
+
+Each subcommand is named here by its module and function and imported only when it runs, so
+that ``opstui list`` loads the code of a list, not that of doctor, audit or the actions.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import math
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, NoReturn, get_args
 
 from opstui import __version__
-from opstui.api import SortOption
-from opstui.cli.actions import cmd_action, cmd_clone, cmd_update
-from opstui.cli.approvals import cmd_approvals
-from opstui.cli.audit_cmd import audit_cmd, parse_age
-from opstui.cli.config_cmd import config_init_cmd, config_path_cmd, config_show_cmd
-from opstui.cli.doctor import doctor_cmd
+from opstui.api.listing import SortOption
 from opstui.cli.output import EXIT_USAGE, Output
-from opstui.cli.reads import cmd_list, cmd_logs, cmd_show, cmd_tasks, parse_states
 from opstui.config import Settings
 from opstui.sim.faults import FAULTS_HELP
 
-__all__ = ["EPILOG", "Command", "LocalCommand", "build_parser"]
+__all__ = [
+    "COMMANDS",
+    "EPILOG",
+    "MUTATING",
+    "Command",
+    "Deferred",
+    "LocalCommand",
+    "build_parser",
+    "parse_arguments",
+]
+
+MUTATING = frozenset({"run", "stop", "reset", "approve", "reject", "delete", "update", "clone"})
+"""Every command that changes something: refused, with nothing sent, when read-only."""
 
 EPILOG = """\
 exit codes:
@@ -73,6 +85,22 @@ LocalCommand = Callable[[argparse.Namespace, Output], int]
 """A command that loads what it needs itself (config, doctor, audit)."""
 
 
+class Deferred:
+    """A command named ``module:function`` (in :mod:`opstui.cli`), imported when it is called."""
+
+    __slots__ = ("function", "module")
+
+    def __init__(self, target: str) -> None:
+        module, _, self.function = target.partition(":")
+        self.module = f"opstui.cli.{module}"
+
+    def __call__(self, *args: Any) -> Any:
+        return getattr(importlib.import_module(self.module), self.function)(*args)
+
+    def __repr__(self) -> str:
+        return f"Deferred({self.module}:{self.function})"
+
+
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors say ``opstui: error:`` on one line (exit 2)."""
 
@@ -113,11 +141,19 @@ def _positive_int(text: str) -> int:
 
 
 def _state(text: str) -> str:
+    from opstui.cli.reads import parse_states
+
     try:
         parse_states([text])
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
     return text
+
+
+def _age(text: str) -> timedelta:
+    from opstui.cli.audit_cmd import parse_age
+
+    return parse_age(text)
 
 
 def _server_options(parser: argparse.ArgumentParser, *, top: bool) -> None:
@@ -158,9 +194,9 @@ def _sub(
     subparsers: Any,
     name: str,
     help: str,
-    command: Command | None = None,
+    command: str | None = None,
     *,
-    local: LocalCommand | None = None,
+    local: str | None = None,
     server: bool = True,
     **defaults: Any,
 ) -> argparse.ArgumentParser:
@@ -174,7 +210,11 @@ def _sub(
     )
     if server:
         _server_options(parser, top=False)
-    parser.set_defaults(command=command, local=local, **defaults)
+    parser.set_defaults(
+        command=Deferred(command) if command else None,
+        local=Deferred(local) if local else None,
+        **defaults,
+    )
     return parser
 
 
@@ -197,9 +237,9 @@ def _filter_options(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole command line."""
-    parser = _Parser(
+def _top(parser_class: type[_Parser]) -> argparse.ArgumentParser:
+    """The command line before its command: the app's options and the server's."""
+    parser = parser_class(
         prog="opstui",
         description="Operate Opsera CI/CD pipelines: the app (no command) or a scriptable command.",
         epilog=EPILOG,
@@ -238,25 +278,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="desktop notifications through the terminal's escape (OSC 9 or OSC 777)",
     )
     _server_options(parser, top=True)
-    sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND", parser_class=_Parser)
+    return parser
 
-    p = _sub(sub, "list", "list pipelines", cmd_list)
+
+def _list(sub: Any) -> None:
+    p = _sub(sub, "list", "list pipelines", "reads:cmd_list")
     _filter_options(p, "pipelines")
     p.add_argument("--json", action="store_true", help=JSON_HELP)
 
-    p = _sub(sub, "show", "show one pipeline in full", cmd_show)
+
+def _show(sub: Any) -> None:
+    p = _sub(sub, "show", "show one pipeline in full", "reads:cmd_show")
     p.add_argument("id", metavar="ID")
     p.add_argument("--json", action="store_true", help="the JSON view plus the raw document")
 
-    for action, text in (
-        ("run", "start a run of each pipeline"),
-        ("stop", "stop each pipeline's run"),
-        ("reset", "reset each pipeline"),
-        ("approve", "approve the gate each pipeline waits at"),
-        ("reject", "reject the gate each pipeline waits at, with a reason"),
-        ("delete", "delete pipelines (asks on a terminal; --yes otherwise)"),
-    ):
-        p = _sub(sub, action, text, cmd_action, action=action, kind="pipeline")
+
+_PIPELINE_ACTIONS = {
+    "run": "start a run of each pipeline",
+    "stop": "stop each pipeline's run",
+    "reset": "reset each pipeline",
+    "approve": "approve the gate each pipeline waits at",
+    "reject": "reject the gate each pipeline waits at, with a reason",
+    "delete": "delete pipelines (asks on a terminal; --yes otherwise)",
+}
+
+
+def _action(action: str) -> Callable[[Any], None]:
+    def add(sub: Any) -> None:
+        text = _PIPELINE_ACTIONS[action]
+        p = _sub(sub, action, text, "actions:cmd_action", action=action, kind="pipeline")
         p.add_argument("ids", nargs="+", metavar="ID")
         if action == "reject":
             p.add_argument("--reason", metavar="TEXT", help="why (required; sent to the server)")
@@ -264,33 +314,52 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--yes", action="store_true", help="do not ask")
         p.add_argument("--force", action="store_true", help="skip the status check")
 
-    p = _sub(sub, "update", "change a pipeline's name or description", cmd_update)
+    return add
+
+
+def _update(sub: Any) -> None:
+    p = _sub(sub, "update", "change a pipeline's name or description", "actions:cmd_update")
     p.add_argument("id", metavar="ID")
     p.add_argument("--name", metavar="NAME")
     p.add_argument("--description", metavar="TEXT")
     p.add_argument("--force", action="store_true", help="skip the existence check")
 
-    p = _sub(sub, "clone", "copy a pipeline under a new name", cmd_clone)
+
+def _clone(sub: Any) -> None:
+    p = _sub(sub, "clone", "copy a pipeline under a new name", "actions:cmd_clone")
     p.add_argument("id", metavar="ID")
     p.add_argument("--name", metavar="NEW", required=True)
 
-    p = _sub(sub, "tasks", "list tasks", cmd_tasks)
+
+def _tasks(sub: Any) -> None:
+    p = _sub(sub, "tasks", "list tasks", "reads:cmd_tasks")
     _filter_options(p, "tasks")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
-    p = _sub(sub, "task", "run or stop tasks", cmd_action, kind="task")
+
+def _task(sub: Any) -> None:
+    p = _sub(sub, "task", "run or stop tasks", "actions:cmd_action", kind="task")
     task_sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     for action, text in (("run", "start each task"), ("stop", "stop each task")):
-        tp = _sub(task_sub, action, text, cmd_action, action=action, kind="task")
+        tp = _sub(task_sub, action, text, "actions:cmd_action", action=action, kind="task")
         tp.add_argument("ids", nargs="+", metavar="ID")
         tp.add_argument("--force", action="store_true", help="skip the status check")
 
-    p = _sub(sub, "logs", "a pipeline's activity log, newest first", cmd_logs)
+
+def _logs(sub: Any) -> None:
+    p = _sub(sub, "logs", "a pipeline's activity log, newest first", "reads:cmd_logs")
     p.add_argument("id", metavar="ID")
     p.add_argument("--run", type=_positive_int, metavar="N", help="only run N")
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
-    p = _sub(sub, "approvals", "what waits for approval, longest waiting first", cmd_approvals)
+
+def _approvals(sub: Any) -> None:
+    p = _sub(
+        sub,
+        "approvals",
+        "what waits for approval, longest waiting first",
+        "approvals:cmd_approvals",
+    )
     p.add_argument("--json", action="store_true", help="JSON (with --watch: one object per line)")
     p.add_argument("--watch", action="store_true", help="keep polling; print each new gate once")
     p.add_argument(
@@ -302,26 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-polls", type=_positive_int, default=None, help=argparse.SUPPRESS)
 
-    _local_commands(sub)
 
-    p = sub.add_parser(
-        "sim",
-        help="run the Opsera simulator in the foreground",
-        description="Run the Opsera simulator in the foreground (Ctrl-C stops it).",
-    )
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8765)
-    p.add_argument("--token", help="the simulator's token (default: a random one, printed)")
-    p.add_argument("--pipelines", type=_positive_int, default=40, metavar="N")
-    p.add_argument("--seed", type=int, default=None, metavar="N")
-    p.add_argument("--speed", type=float, default=1.0, metavar="X")
-    p.add_argument("--faults", metavar="SPEC", default="", help=FAULTS_HELP)
-    p.set_defaults(command=None, local=None)
-    return parser
-
-
-def _local_commands(sub: Any) -> None:
-    """config, doctor and audit: they read the settings themselves."""
+def _config(sub: Any) -> None:
     p = _sub(
         sub,
         "config",
@@ -329,12 +380,18 @@ def _local_commands(sub: Any) -> None:
         server=False,
     )
     config_sub = p.add_subparsers(dest="config_command", metavar="ACTION", required=True)
-    _sub(config_sub, "path", "print where the config file is", local=config_path_cmd, server=False)
+    _sub(
+        config_sub,
+        "path",
+        "print where the config file is",
+        local="config_cmd:config_path_cmd",
+        server=False,
+    )
     p = _sub(
         config_sub,
         "init",
         "write a commented starter config file (0600); asks on a terminal",
-        local=config_init_cmd,
+        local="config_cmd:config_init_cmd",
         server=False,
     )
     p.add_argument("--base-url", metavar="URL", default=argparse.SUPPRESS, help="the server")
@@ -354,32 +411,34 @@ def _local_commands(sub: Any) -> None:
         config_sub,
         "show",
         "the effective settings and where each came from (never the token)",
-        local=config_show_cmd,
+        local="config_cmd:config_show_cmd",
     )
     p.add_argument("--json", action="store_true", help="print JSON on stdout")
 
+
+def _doctor(sub: Any) -> None:
     p = _sub(
         sub,
         "doctor",
         "check the config, the token, TLS, the server, the token's scope and the answers' "
         "shapes; sends nothing that changes anything",
-        local=doctor_cmd,
+        local="doctor:doctor_cmd",
     )
     p.add_argument("--json", action="store_true", help="one JSON object per check on stdout")
 
+
+def _audit(sub: Any) -> None:
     p = _sub(
         sub,
         "audit",
         "the audit log: every action taken, newest last",
-        local=audit_cmd,
+        local="audit_cmd:audit_cmd",
         server=False,
     )
     p.add_argument(
         "--profile", metavar="NAME", default=argparse.SUPPRESS, help="only actions on this profile"
     )
-    p.add_argument(
-        "--since", metavar="AGE", type=parse_age, help="only the last AGE: 90m, 24h, 2d, 1w"
-    )
+    p.add_argument("--since", metavar="AGE", type=_age, help="only the last AGE: 90m, 24h, 2d, 1w")
     p.add_argument(
         "--last",
         metavar="N",
@@ -387,3 +446,76 @@ def _local_commands(sub: Any) -> None:
         help="read only the log's last N entries (however long the log), then --since/--profile",
     )
     p.add_argument("--json", action="store_true", help="the entries as JSON lines")
+
+
+def _sim(sub: Any) -> None:
+    p = sub.add_parser(
+        "sim",
+        help="run the Opsera simulator in the foreground",
+        description="Run the Opsera simulator in the foreground (Ctrl-C stops it).",
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--token", help="the simulator's token (default: a random one, printed)")
+    p.add_argument("--pipelines", type=_positive_int, default=40, metavar="N")
+    p.add_argument("--seed", type=int, default=None, metavar="N")
+    p.add_argument("--speed", type=float, default=1.0, metavar="X")
+    p.add_argument("--faults", metavar="SPEC", default="", help=FAULTS_HELP)
+    p.set_defaults(command=None, local=None)
+
+
+COMMANDS: dict[str, Callable[[Any], None]] = {
+    "list": _list,
+    "show": _show,
+    **{action: _action(action) for action in _PIPELINE_ACTIONS},
+    "update": _update,
+    "clone": _clone,
+    "tasks": _tasks,
+    "task": _task,
+    "logs": _logs,
+    "approvals": _approvals,
+    "config": _config,
+    "doctor": _doctor,
+    "audit": _audit,
+    "sim": _sim,
+}
+"""Every subcommand and what adds it to the command line, in the order ``--help`` lists them."""
+
+
+class _Unparsed(Exception):
+    """A one-command parser could not read the arguments: the whole command line will say why."""
+
+
+class _OneCommandParser(_Parser):
+    """The command line with one command only: an error raises, to be told by the whole one."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _Unparsed(message)
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line; with ``only``, the same with that one command (quicker to build)."""
+    parser_class = _Parser if only is None else _OneCommandParser
+    parser = _top(parser_class)
+    sub = parser.add_subparsers(dest="subcommand", metavar="COMMAND", parser_class=parser_class)
+    for name, add in COMMANDS.items():
+        if only is None or name == only:
+            add(sub)
+    return parser
+
+
+def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """``argv`` (default ``sys.argv[1:]``) parsed as :func:`build_parser` parses it.
+
+    Building the parsers of twenty commands costs more than a list request (argparse looks up
+    its translations for every one): the command named in ``argv`` is tried alone first, and the
+    whole command line is built only for help, an error, or no command at all.
+    """
+    args = sys.argv[1:] if argv is None else list(argv)
+    named = next((word for word in args if word in COMMANDS), None)
+    if named is not None and not any(word in ("-h", "--help") for word in args):
+        try:
+            return build_parser(only=named).parse_args(args)
+        except _Unparsed:
+            pass
+    return build_parser().parse_args(args)

@@ -8,7 +8,6 @@ it; :mod:`opstui.config.profiles` lists its profiles.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +90,10 @@ def read_config_file(path: Path, required: bool) -> ConfigFile | None:
     except OSError as exc:
         raise ConfigError(f"config file {path}: {exc.strerror or exc}") from None
     text = raw.decode("utf-8", errors="replace")
+    if not text.strip():  # an empty file (a fresh `touch`) says nothing: no parser to load
+        return ConfigFile(path, {}, {})
+    import tomllib  # only when there is something to read (a start-up cost otherwise)
+
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

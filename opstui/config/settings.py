@@ -101,8 +101,13 @@ class Settings:
 
     @property
     def verify(self) -> bool | str:
-        """What the HTTP client verifies the server with: off, a CA bundle, or the defaults."""
-        if not self.verify_tls:
+        """What the HTTP client verifies the server with: off, a CA bundle, or the defaults.
+
+        Off for a plain ``http://`` server too: it has no certificate, and the client then builds
+        no TLS context (loading the CA store costs ~50 ms of every start).
+        """
+        plain_http = (self.base_url or "").lower().startswith("http://")
+        if not self.verify_tls or plain_http:
             return False
         return str(self.ca_bundle) if self.ca_bundle is not None else True
 

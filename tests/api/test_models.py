@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from pydantic import TypeAdapter
 
 from opstui.api import Pipeline, PipelineStatus, Task, derive_status
+from opstui.api.decoding import decode_page
 from opstui.api.rules import why_not
 
 GATE = "b" * 24
@@ -120,7 +121,7 @@ def test_unknown_fields_are_kept_exactly_as_sent() -> None:
         "workflow": {"plan": PLAN, "last_step": {}, "schedule": {"cron": "0 * * * *"}},
     }
     pipeline = Pipeline.model_validate(raw)
-    assert pipeline.type == ["sdlc"]
+    assert pipeline.type == ("sdlc",)
     assert [str(tag) for tag in pipeline.tags] == ["loose", "env:prod"]
     assert pipeline.updated_at is None
     document = pipeline.document()
@@ -129,9 +130,9 @@ def test_unknown_fields_are_kept_exactly_as_sent() -> None:
     assert raw["custom"]["nested"] == [1, {"k": "v"}], "document() must be a copy"
 
 
-def test_fast_json_path_keeps_unknown_fields() -> None:
-    adapter = TypeAdapter(list[Pipeline])
-    [pipeline] = adapter.validate_json(b'[{"_id": "y", "q": [1], "workflow": null}]')
+def test_the_list_path_keeps_unknown_fields() -> None:
+    page = decode_page(b'[{"_id": "y", "q": [1], "workflow": null}]', Pipeline, "x", "h")
+    [pipeline] = page.items
     assert pipeline.document() == {"_id": "y", "q": [1], "workflow": None}
     assert pipeline.status is PipelineStatus.UNKNOWN
 
@@ -244,3 +245,52 @@ def test_the_current_step_is_the_one_the_portal_highlights(
 ) -> None:
     doc = {"_id": "x", "state": state, "workflow": workflow(last_step)}
     assert Pipeline.model_validate(doc).step_text == step
+
+
+# -- compact records: what 10,000 listed pipelines hold (issue 8) ----------------------------
+
+
+def _listed(count: int) -> list[Pipeline]:
+    docs = [
+        {
+            "_id": f"{index:024x}",
+            "name": f"deploy-{index}",
+            "owner_name": "Frances " + "Allen",  # built at run time: a fresh string each
+            "tags": [{"type": "env", "value": "prod"}],
+            "type": ["sdlc"],
+            "state": "paused",
+            "account": {"nested": [index]},
+            "workflow": workflow(GATED),
+        }
+        for index in range(count)
+    ]
+    return decode_page(json.dumps(docs).encode(), Pipeline, "pipelines", "h").items
+
+
+def test_a_listed_pipeline_is_compact_and_shares_its_repeated_words() -> None:
+    first, second = _listed(2)
+    assert not hasattr(first, "__dict__"), "slots only: no per-object dict"
+    assert first.owner_name is second.owner_name
+    assert first.tags is second.tags and first.type is second.type
+    assert first.current_step is not None and second.current_step is not None
+    assert first.current_step.tool_identifier is second.current_step.tool_identifier
+    assert first.status is PipelineStatus.AWAITING_APPROVAL
+    assert first.step_text == "2/2 Approve release"
+
+
+def test_the_whole_document_is_still_there_for_details_and_clone() -> None:
+    [pipeline] = _listed(1)
+    document = pipeline.document()
+    assert document["account"] == {"nested": [0]}
+    assert pipeline.workflow == workflow(GATED)
+    assert [step.name for step in pipeline.plan] == ["Build", "Approve release"]
+    document["account"]["nested"].append(1)
+    assert pipeline.document()["account"] == {"nested": [0]}, "document() is a copy"
+
+
+def test_two_reads_of_one_document_are_the_same_document() -> None:
+    [old], [new] = _listed(1), _listed(1)
+    assert old is not new
+    assert old.same_document(new) and old == new
+    changed = Pipeline.model_validate({**old.document(), "name": "renamed"})
+    assert not old.same_document(changed) and old != changed
