@@ -374,5 +374,5 @@ async def test_a_large_page_is_decoded_off_the_event_loop(
     assert all(p.status is not PipelineStatus.UNKNOWN for p in pipelines)
     assert sim.requests, "one page"
     # the page really was large enough to take the thread path
-    page_bytes = sum(len(p.model_dump_json()) for p in pipelines)
+    page_bytes = sum(len(json.dumps(p.document())) for p in pipelines)
     assert page_bytes > OFF_LOOP_BYTES

@@ -266,8 +266,8 @@ async def test_the_poll_rearms_itself_and_never_overlaps(make_app: MakeApp, sim:
     app = make_app(refresh=0.2)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        slow = b'{"status": "success", "results": [], "data": []}'
-        sim.add_fault("POST", "/api/v2/actions", status=200, body=slow, delay=0.5, action="status")
+        slow = b'{"data": [], "count": 40}'  # a changes read that found nothing, late
+        sim.add_fault("GET", "/api/v2/pipelines", status=200, body=slow, delay=0.5)
         # The timer fires (0.2 s) and the slow poll (0.5 s) is in flight: no timer meanwhile.
         await until(pilot, lambda: any(w.is_running and w.group == "poll" for w in app.workers))
         assert app.data.timer is None  # no timer while a poll runs
