@@ -19,7 +19,7 @@ from tests.conftest import TOKEN
 # Runs the command as `python -m opstui` does, then writes what it imported to stderr.
 PROBE = (
     "import atexit, json, runpy, sys\n"
-    "atexit.register(lambda: sys.stderr.write('\\nMODULES ' + json.dumps(sorted(sys.modules))))\n"
+    "atexit.register(lambda: sys.stderr.write('\\nMODULES ' + json.dumps(sorted(k for k, v in sys.modules.items() if v is not None))))\n"
     "sys.argv = ['opstui', *sys.argv[1:]]\n"
     "runpy.run_module('opstui', run_name='__main__')\n"
 )
@@ -43,6 +43,8 @@ NEVER_FOR_A_READ = [
     "opstui.audit",
     "opstui.crash",
     "tomllib",  # the config file is empty: nothing to parse
+    "httpx._main",  # httpx's own command line, with click and pygments: opstui never runs it
+    "pygments",
 ]
 
 
