@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from opstui.tui.keymap import Bound, KeySpec
 
-__all__ = ["APP_HELP", "LIVE_HELP", "HelpSection"]
+__all__ = ["ACTION_HELP", "APP_HELP", "LIVE_HELP", "HelpSection"]
 
 HelpSection = tuple[str, list[tuple[KeySpec, str]]]
 
@@ -33,3 +33,15 @@ APP_HELP: HelpSection = (
     ],
 )
 """Keys that work on every screen."""
+
+ACTION_HELP: list[tuple[KeySpec, str]] = [
+    (Bound(("run",)), "Run"),
+    (Bound(("stop",)), "Stop"),
+    (Bound(("reset",)), "Reset"),
+    (Bound(("approve",)), "Approve the gate it waits at"),
+    (Bound(("reject",)), "Reject the gate, with a reason"),
+    (Bound(("edit",)), "Edit name and description"),
+    (Bound(("clone",)), "Clone under a new name"),
+    (Bound(("delete",)), "Delete (type the name to confirm)"),
+]
+"""The pipeline actions' keys, as every screen that acts on pipelines lists them."""

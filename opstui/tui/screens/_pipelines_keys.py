@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 
 from opstui.tui.keymap import Bound
 from opstui.tui.screens._acting import CURSOR_BINDINGS, CURSOR_KEYS, TOP_BOTTOM_KEYS
-from opstui.tui.screens._keys import APP_HELP, LIVE_HELP, HelpSection
+from opstui.tui.screens._keys import ACTION_HELP, APP_HELP, LIVE_HELP, HelpSection
 
 __all__ = ["ACTION_KEYS", "PIPELINES_BINDINGS", "PIPELINES_HELP"]
 
@@ -86,14 +86,7 @@ PIPELINES_HELP: list[HelpSection] = [
             (Bound(("mark",)), "Mark or unmark the highlighted pipeline"),
             (Bound(("mark-shown",)), "Mark every pipeline shown"),
             (Bound(("unmark",)), "Unmark all"),
-            (Bound(("run",)), "Run"),
-            (Bound(("stop",)), "Stop"),
-            (Bound(("reset",)), "Reset"),
-            (Bound(("approve",)), "Approve the gate it waits at"),
-            (Bound(("reject",)), "Reject the gate, with a reason"),
-            (Bound(("edit",)), "Edit name and description"),
-            (Bound(("clone",)), "Clone under a new name"),
-            (Bound(("delete",)), "Delete (type the name to confirm)"),
+            *ACTION_HELP,
         ],
     ),
     LIVE_HELP,

@@ -37,7 +37,7 @@ from opstui.tui.screens._hosting import (
     subscribe_action_done,
     unsubscribe_action_done,
 )
-from opstui.tui.screens._keys import APP_HELP, HelpSection
+from opstui.tui.screens._keys import ACTION_HELP, APP_HELP, HelpSection
 from opstui.tui.store import PipelinesChanged
 from opstui.tui.widgets.activity_log import ActivityLog
 from opstui.tui.widgets.footer import KeysFooter
@@ -166,14 +166,7 @@ class DetailsScreen(ExplainingScreen):
         (
             "Act on this pipeline (a greyed key says why when pressed)",
             [
-                (Bound(("run",)), "Run"),
-                (Bound(("stop",)), "Stop"),
-                (Bound(("reset",)), "Reset"),
-                (Bound(("approve",)), "Approve the gate it waits at"),
-                (Bound(("reject",)), "Reject the gate, with a reason"),
-                (Bound(("edit",)), "Edit name and description"),
-                (Bound(("clone",)), "Clone under a new name"),
-                (Bound(("delete",)), "Delete (type the name to confirm)"),
+                *ACTION_HELP,
             ],
         ),
         ("Live refresh", [(Bound(("refresh",)), "Refresh now")]),
