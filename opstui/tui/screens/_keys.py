@@ -7,9 +7,11 @@ holds (the table's own arrows and ``enter``).
 
 from __future__ import annotations
 
+from textual.binding import Binding
+
 from opstui.tui.keymap import Bound, KeySpec
 
-__all__ = ["ACTION_HELP", "APP_HELP", "LIVE_HELP", "HelpSection"]
+__all__ = ["ACTION_BINDINGS", "ACTION_HELP", "APP_HELP", "LIVE_HELP", "HelpSection"]
 
 HelpSection = tuple[str, list[tuple[KeySpec, str]]]
 
@@ -45,3 +47,16 @@ ACTION_HELP: list[tuple[KeySpec, str]] = [
     (Bound(("delete",)), "Delete (type the name to confirm)"),
 ]
 """The pipeline actions' keys, as every screen that acts on pipelines lists them."""
+
+ACTION_BINDINGS: list[Binding] = [
+    Binding("r", "run", "Run", id="run"),
+    Binding("s", "stop", "Stop", id="stop"),
+    Binding("R", "reset", "Reset", id="reset", show=False),
+    Binding("a", "approve", "Approve", id="approve"),
+    Binding("x", "reject", "Reject", id="reject"),
+    Binding("e", "edit", "Edit", id="edit", show=False),
+    Binding("c", "clone", "Clone", id="clone", show=False),
+    Binding("D", "delete", "Delete", id="delete", show=False),
+]
+"""The pipeline actions' bindings, the same ids and footer on every screen that acts on
+pipelines: one keymap entry remaps them everywhere."""

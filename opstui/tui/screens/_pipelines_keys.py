@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 
 from opstui.tui.keymap import Bound
 from opstui.tui.screens._acting import CURSOR_BINDINGS, CURSOR_KEYS, TOP_BOTTOM_KEYS
-from opstui.tui.screens._keys import ACTION_HELP, APP_HELP, LIVE_HELP, HelpSection
+from opstui.tui.screens._keys import ACTION_BINDINGS, ACTION_HELP, APP_HELP, LIVE_HELP, HelpSection
 
 __all__ = ["ACTION_KEYS", "PIPELINES_BINDINGS", "PIPELINES_HELP"]
 
@@ -28,14 +28,7 @@ ACTION_KEYS: dict[str, str] = {
 """Screen action -> the API action it performs (through the one path)."""
 
 PIPELINES_BINDINGS: list[BindingType] = [
-    Binding("r", "run", "Run", id="run"),
-    Binding("s", "stop", "Stop", id="stop"),
-    Binding("R", "reset", "Reset", id="reset", show=False),
-    Binding("a", "approve", "Approve", id="approve"),
-    Binding("x", "reject", "Reject", id="reject"),
-    Binding("e", "edit", "Edit", id="edit", show=False),
-    Binding("c", "clone", "Clone", id="clone", show=False),
-    Binding("D", "delete", "Delete", id="delete", show=False),
+    *ACTION_BINDINGS,
     Binding("space", "toggle_mark", "Mark", id="mark", show=False),
     Binding("asterisk", "mark_shown", "Mark all shown", id="mark-shown", show=False),
     Binding("u", "clear_marks", "Unmark all", id="unmark", show=False),

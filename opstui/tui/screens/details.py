@@ -37,7 +37,7 @@ from opstui.tui.screens._hosting import (
     subscribe_action_done,
     unsubscribe_action_done,
 )
-from opstui.tui.screens._keys import ACTION_HELP, APP_HELP, HelpSection
+from opstui.tui.screens._keys import ACTION_BINDINGS, ACTION_HELP, APP_HELP, HelpSection
 from opstui.tui.store import PipelinesChanged
 from opstui.tui.widgets.activity_log import ActivityLog
 from opstui.tui.widgets.footer import KeysFooter
@@ -141,14 +141,7 @@ class DetailsScreen(ExplainingScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="back", show=False),
-        Binding("r", "run", "Run", id="run"),
-        Binding("s", "stop", "Stop", id="stop"),
-        Binding("R", "reset", "Reset", id="reset", show=False),
-        Binding("a", "approve", "Approve", id="approve"),
-        Binding("x", "reject", "Reject", id="reject"),
-        Binding("e", "edit", "Edit", id="edit", show=False),
-        Binding("c", "clone", "Clone", id="clone", show=False),
-        Binding("D", "delete", "Delete", id="delete", show=False),
+        *ACTION_BINDINGS,
         Binding("ctrl+r", "refresh_now", "Refresh now", id="refresh", show=False),
     ]
     """Binding ids, and which keys the footer shows, match the pipelines screen's: one keymap
