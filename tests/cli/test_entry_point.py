@@ -117,6 +117,16 @@ def _read_until(fd: int, marker: bytes, seconds: float) -> bytes:
     return seen
 
 
+def _read_until_exit(fd: int, process: subprocess.Popen[bytes], seconds: float) -> bytes:
+    """Keep reading ``fd`` until ``process`` ends: an app that quits still paints its last
+    frames, and blocks on a terminal nobody reads once the terminal's buffer is full."""
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while process.poll() is None and time.monotonic() < deadline:
+        seen += _read_until(fd, b"\0never\0", 0.2)
+    return seen
+
+
 def test_demo_opens_the_app_on_its_approvals_view() -> None:
     """``opstui --demo --approvals`` in a real terminal: the app shows gates; q quits with 0."""
     controller, terminal = pty.openpty()
@@ -135,8 +145,8 @@ def test_demo_opens_the_app_on_its_approvals_view() -> None:
         assert b"Awaiting approval" in screen
         assert b"Traceback" not in screen
         os.write(controller, b"q")
-        _read_until(controller, b"never", 5)
-        assert process.wait(timeout=10) == 0
+        _read_until_exit(controller, process, 15)
+        assert process.wait(timeout=1) == 0
     finally:
         if process.poll() is None:
             process.kill()

@@ -16,7 +16,7 @@ from opstui.config import Settings
 from opstui.sim.server import SimServer
 from opstui.tui.screens.setup import SetupChoice
 from tests.cli.conftest import Cli, one_error_line
-from tests.cli.test_entry_point import OPSTUI, _read_until
+from tests.cli.test_entry_point import OPSTUI, _read_until, _read_until_exit
 from tests.conftest import TOKEN
 
 
@@ -99,8 +99,8 @@ def _in_a_terminal(keys: list[tuple[bytes, bytes]], env: dict[str, str]) -> tupl
             seen += screen
             assert marker in screen, screen[-2000:]
             os.write(controller, key)
-        seen += _read_until(controller, b"never", 3)
-        return process.wait(timeout=15), seen
+        seen += _read_until_exit(controller, process, 15)
+        return process.wait(timeout=1), seen
     finally:
         if process.poll() is None:
             process.kill()
