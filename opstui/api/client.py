@@ -35,6 +35,7 @@ from opstui.api.bodies import (
 from opstui.api.decoding import (
     OFF_LOOP_BYTES,
     action_result,
+    collector_paused,
     created_pipeline,
     decode_object,
 )
@@ -216,7 +217,11 @@ class OpseraClient(Reads):
     def _decode_result(
         self, action: str, type: TargetType, targets: list[str], content: bytes
     ) -> ActionResult:
-        return action_result(action, type, targets, decode_object(content, self.host), self._redact)
+        # As for a list page: the collector waits until the parsed answer is gone.
+        with collector_paused():
+            return action_result(
+                action, type, targets, decode_object(content, self.host), self._redact
+            )
 
     async def _status(self, type: TargetType, ids: Sequence[str]) -> ActionResult:
         return await self.action("status", type, ids)

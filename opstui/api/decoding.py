@@ -162,15 +162,20 @@ def _repaired(body: bytes) -> Any:
 
 
 def parse_json(body: bytes, host: str, what: str) -> Any:
-    """The body as JSON, repaired if it must be; else InvalidResponseError."""
-    try:
-        return pydantic_core.from_json(body)
-    except ValueError:
-        pass
-    try:
-        return _repaired(body)
-    except _Unreadable:
-        raise InvalidResponseError(f"{host} sent {what} that is not JSON") from None
+    """The body as JSON, repaired if it must be; else InvalidResponseError.
+
+    The collector is paused while the parser builds objects: a 13 MB answer (10,000 documents)
+    otherwise set off three full collections inside the parse, 20-50 ms each, holding the
+    interpreter lock that the app's event loop waits for."""
+    with collector_paused():
+        try:
+            return pydantic_core.from_json(body)
+        except ValueError:
+            pass
+        try:
+            return _repaired(body)
+        except _Unreadable:
+            raise InvalidResponseError(f"{host} sent {what} that is not JSON") from None
 
 
 @dataclass(slots=True)
@@ -198,17 +203,24 @@ def _count(value: Any) -> int | None:
 def _models(raw: list[Any], model: type[ModelT]) -> tuple[list[ModelT], int]:
     items: list[ModelT] = []
     skipped = 0
-    with collector_paused():
-        for record in raw:
-            try:
-                items.append(model.decode(record))
-            except (DecodeError, RecursionError):
-                skipped += 1  # a record without a usable id is of no use; the rest still are
+    for record in raw:
+        try:
+            items.append(model.decode(record))
+        except (DecodeError, RecursionError):
+            skipped += 1  # a record without a usable id is of no use; the rest still are
     return items, skipped
 
 
 def decode_page(body: bytes, model: type[ModelT], key: str, host: str) -> Page[ModelT]:
-    """Items, records skipped and total count from any list shape the contract allows."""
+    """Items, records skipped and total count from any list shape the contract allows.
+
+    The collector stays paused until the parsed tree is gone: were it back sooner, its first
+    young-generation pass would walk the whole tree (a million objects at 10,000 documents)."""
+    with collector_paused():
+        return _decode_page(body, model, key, host)
+
+
+def _decode_page(body: bytes, model: type[ModelT], key: str, host: str) -> Page[ModelT]:
     parsed = parse_json(body, host, "a list")
     count: int | None = None
     if isinstance(parsed, dict):

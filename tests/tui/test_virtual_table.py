@@ -448,6 +448,29 @@ async def test_cursor_keeps_its_key_across_a_reorder_and_a_removal() -> None:
         assert "j00003" not in moves.keys
 
 
+async def test_a_cursor_never_placed_stays_on_the_first_row_as_rows_land() -> None:
+    """A first load lands page by page: the row the cursor started on sorts further down each
+    time. Until a key puts it somewhere, the cursor stays on the first row (and the view on
+    the top); from then on it is kept by key."""
+    jobs = make_jobs(300)
+    app = TableApp(jobs, order=[key for key in jobs if int(key[1:]) % 3 == 2])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        table = app.table
+        assert table.cursor_key == "j00002"
+        table.apply(changed=jobs, order=[key for key in jobs if int(key[1:]) % 3 != 0])
+        assert (table.cursor_row, table.cursor_key) == (0, "j00001")
+        table.apply(changed=jobs, order=list(jobs))
+        await pilot.pause()
+        assert (table.cursor_row, table.cursor_key, table.scroll_offset.y) == (0, "j00000", 0)
+        assert "service-00000-" in lines(table)[1], "the first row is on the first line"
+
+        await pilot.press("down")
+        assert table.cursor_key == "j00001"
+        table.apply(order=list(reversed(list(jobs))))
+        assert (table.cursor_row, table.cursor_key) == (298, "j00001"), "placed: kept by key"
+
+
 async def test_cursor_goes_to_the_nearest_neighbour_left_by_a_filter() -> None:
     app = TableApp(make_jobs(100))
     async with app.run_test(size=(80, 24)) as pilot:

@@ -33,6 +33,10 @@ class CursorView(ScrollView):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._keys = KeyedOrder(order)
+        self._placed = False
+        """Whether the cursor was ever put somewhere (by a key, a click, the app): until then
+        it stays on the first row as rows land (a first load of ten thousand, page by page,
+        would otherwise carry it down the list with the row it started on)."""
         self._header_height = header_height
         self.set_reactive(CursorView.virtual_size, Size(0, len(order) + header_height))
 
@@ -137,6 +141,8 @@ class CursorView(ScrollView):
         was_on_screen = old_index >= 0 and top <= old_index < top + body
         shown = self._keys.keys[top : top + body]
         self._keys.reorder(order)
+        if not self._placed:
+            self._keys.move(0)
         self._set_height(len(order) + self._header_height)
         self._cursor_moved(old_index, old_key, scroll=False)
         if self.scroll_offset.y > self.max_scroll_y:
@@ -167,6 +173,7 @@ class CursorView(ScrollView):
             self.virtual_size = Size(0, height)
 
     def _set_cursor(self, index: int, *, scroll: bool = True) -> None:
+        self._placed = True
         old_index, old_key = self._keys.index, self._keys.key
         self._keys.move(index)
         self._cursor_moved(old_index, old_key, scroll=scroll)

@@ -11,7 +11,8 @@ key press costs depends on the rows on screen, not on the rows in the table:
 - rendered lines are cached per (key, row version, row state, cursor, generation) in a bounded
   LRU cache; the generation moves when the width, the styles or the time change;
 - ``retime()`` takes a new ``now`` for relative times: the screen is repainted, nothing else;
-- the cursor is kept by key; when its row leaves, it goes to its nearest neighbour that stayed.
+- the cursor is kept by key once it was put somewhere (a key, a click, the app); when its row
+  leaves, it goes to its nearest neighbour that stayed. Until then it stays on the first row.
 
 The Line API (``ScrollView.render_line``) and public Textual only.
 """
