@@ -344,7 +344,7 @@ def scale(sizes: list[int], scratch: Path) -> None:
             report(
                 f"{key}, {count:,}",
                 ms(seconds),
-                "(key to processed)",
+                "(key to its last frame)",
                 key=f"view:{key}:{count}",
                 seconds=seconds,
             )
