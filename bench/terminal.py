@@ -160,9 +160,14 @@ def app_env(sim: SimServer, scratch: Path) -> dict[str, str]:
 
 
 def some_names(sim: SimServer) -> set[str]:
-    """Names of pipelines, any of which on screen means data has arrived."""
-    page = sim.world.list_pipelines(page_size=1000, sort="name")
-    return {str(doc["name"]) for doc in page.items if len(str(doc["name"])) >= 6}
+    """Names of pipelines, any of which on screen means data has arrived: the first of them by
+    name (opstui's order) and the first by age (the floor's; at 50,000 the floor's screen held
+    none of the first thousand by name, and its figures timed out)."""
+    names: set[str] = set()
+    for sort in ("name", "oldest"):
+        page = sim.world.list_pipelines(page_size=1000, sort=sort)
+        names.update(str(doc["name"]) for doc in page.items if len(str(doc["name"])) >= 6)
+    return names
 
 
 def start_to_data(

@@ -23,7 +23,7 @@ import pydantic_core
 
 from opstui.api.errors import InvalidResponseError
 from opstui.api.models import ActionOutcome, ActionResult, DecodeError, Pipeline, Record, Task
-from opstui.api.stepwise import STEPWISE_BYTES, NotStepwise, parse_stepwise
+from opstui.api.stepwise import STEPWISE_BYTES, NotStepwise, json_number, parse_stepwise
 from opstui.api.text import one_line
 
 __all__ = [
@@ -75,7 +75,6 @@ def _outcome(target: str, word: str, message: str, run_count: int | None) -> Act
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_MAX_INT_DIGITS = 4000  # below Python's 4300-digit limit on int(str)
 
 ModelT = TypeVar("ModelT", bound=Record)
 
@@ -127,14 +126,10 @@ def _text(value: str) -> str:
     return value
 
 
-def _number(digits: str) -> int | float:
-    return int(digits) if len(digits) <= _MAX_INT_DIGITS else float(digits)
-
-
 def _repaired(body: bytes) -> Any:
     """The body parsed by the stdlib, every string made valid Unicode, depth bounded."""
     try:
-        value = json.loads(body.decode("utf-8-sig", errors="replace"), parse_int=_number)
+        value = json.loads(body.decode("utf-8-sig", errors="replace"), parse_int=json_number)
     except (ValueError, RecursionError):
         raise _Unreadable from None
     root = [value]
@@ -167,9 +162,9 @@ def parse_json(body: bytes, host: str, what: str) -> Any:
 
     The collector is paused while the parser builds objects: a 13 MB answer (10,000 documents)
     otherwise set off three full collections inside the parse, 20-50 ms each, holding the
-    interpreter lock that the app's event loop waits for. A body that large is parsed a
-    document at a time (``stepwise``): one call of a C parser over all of it held the lock
-    60-110 ms."""
+    interpreter lock that the app's event loop waits for. A body of ``STEPWISE_BYTES`` or more
+    is parsed a document at a time (``stepwise``): one call of a C parser over a 13 MB one
+    held the lock 60-110 ms."""
     with collector_paused():
         if len(body) >= STEPWISE_BYTES:
             try:

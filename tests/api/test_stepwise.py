@@ -79,3 +79,16 @@ def test_nesting_just_within_the_limit_is_read() -> None:
     depth = MAX_DEPTH - 3  # the top object and the data array are two levels of it
     body = b'{"data": [' + b"[" * depth + b"]" * depth + b"]}"
     assert parse_stepwise(body, MAX_DEPTH) == json.loads(body)
+
+
+@pytest.mark.parametrize("back", [1, 2, 3, 4, 5])
+def test_chunks_miss_no_escape_and_split_no_character(back: int) -> None:
+    """The text is decoded and searched a mebibyte at a time: an escape or a character of
+    several bytes across a chunk's end is read as if the body were one piece."""
+    chunk = 1024 * 1024
+    pad = b'{"data": ["' + b"x" * (chunk - 11 - back)
+    assert len(pad) == chunk - back
+    with pytest.raises(NotStepwise):
+        parse_stepwise(pad + b'\\ud83d"]}', MAX_DEPTH)
+    body = pad + '✓ done"]}'.encode()
+    assert parse_stepwise(body, MAX_DEPTH) == pydantic_core.from_json(body)
