@@ -124,7 +124,8 @@ class Stalls:
             self._task.cancel()
 
 
-KEY_CHARACTERS = {"asterisk": "*", "slash": "/", "down": None, "escape": None}
+KEY_CHARACTERS = {"asterisk": "*", "down": None}
+"""The character of each key name measured that is not its own character."""
 
 QUIET = 0.05
 """A frame is the last one a key caused once this long has gone by without another and nothing
