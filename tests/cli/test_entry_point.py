@@ -123,7 +123,7 @@ def _read_until_exit(fd: int, process: subprocess.Popen[bytes], seconds: float) 
     seen = b""
     deadline = time.monotonic() + seconds
     while process.poll() is None and time.monotonic() < deadline:
-        seen += _read_until(fd, b"\0never\0", 0.2)
+        seen += _read_until(fd, b"\0", 0.2)  # a byte no screen holds: all of 0.2 s is read
     return seen
 
 
