@@ -11,7 +11,7 @@ from textual.binding import Binding
 
 from opstui.tui.keymap import Bound, KeySpec
 
-__all__ = ["ACTION_BINDINGS", "ACTION_HELP", "APP_HELP", "LIVE_HELP", "HelpSection"]
+__all__ = ["ACTION_BINDINGS", "ACTION_HELP", "ACTION_KEYS", "APP_HELP", "LIVE_HELP", "HelpSection"]
 
 HelpSection = tuple[str, list[tuple[KeySpec, str]]]
 
@@ -60,3 +60,16 @@ ACTION_BINDINGS: list[Binding] = [
 ]
 """The pipeline actions' bindings, the same ids and footer on every screen that acts on
 pipelines: one keymap entry remaps them everywhere."""
+
+ACTION_KEYS: dict[str, str] = {
+    "run": "run",
+    "stop": "stop",
+    "reset": "reset",
+    "approve": "approve",
+    "reject": "reject",
+    "edit": "update",
+    "clone": "clone",
+    "delete": "delete",
+}
+"""Each screen action of :data:`ACTION_BINDINGS` -> the Opsera action it asks the app for
+(``e``: ``update``), through the one path."""

@@ -11,21 +11,16 @@ from textual.binding import Binding, BindingType
 
 from opstui.tui.keymap import Bound
 from opstui.tui.screens._acting import CURSOR_BINDINGS, CURSOR_KEYS, TOP_BOTTOM_KEYS
-from opstui.tui.screens._keys import ACTION_BINDINGS, ACTION_HELP, APP_HELP, LIVE_HELP, HelpSection
+from opstui.tui.screens._keys import (
+    ACTION_BINDINGS,
+    ACTION_HELP,
+    ACTION_KEYS,
+    APP_HELP,
+    LIVE_HELP,
+    HelpSection,
+)
 
 __all__ = ["ACTION_KEYS", "PIPELINES_BINDINGS", "PIPELINES_HELP"]
-
-ACTION_KEYS: dict[str, str] = {
-    "run": "run",
-    "stop": "stop",
-    "reset": "reset",
-    "approve": "approve",
-    "reject": "reject",
-    "edit": "update",
-    "clone": "clone",
-    "delete": "delete",
-}
-"""Screen action -> the API action it performs (through the one path)."""
 
 PIPELINES_BINDINGS: list[BindingType] = [
     *ACTION_BINDINGS,

@@ -37,7 +37,13 @@ from opstui.tui.screens._hosting import (
     subscribe_action_done,
     unsubscribe_action_done,
 )
-from opstui.tui.screens._keys import ACTION_BINDINGS, ACTION_HELP, APP_HELP, HelpSection
+from opstui.tui.screens._keys import (
+    ACTION_BINDINGS,
+    ACTION_HELP,
+    ACTION_KEYS,
+    APP_HELP,
+    HelpSection,
+)
 from opstui.tui.store import PipelinesChanged
 from opstui.tui.widgets.activity_log import ActivityLog
 from opstui.tui.widgets.footer import KeysFooter
@@ -48,7 +54,6 @@ if TYPE_CHECKING:
     from opstui.tui.data.service import DataService
 
 __all__ = [
-    "PIPELINE_KEY_ACTIONS",
     "ActionHost",
     "DetailsScreen",
     "LiveStatus",
@@ -61,23 +66,11 @@ __all__ = [
     "unsubscribe_action_done",
 ]
 
-PIPELINE_KEY_ACTIONS: dict[str, str] = {
-    "run": "run",
-    "stop": "stop",
-    "reset": "reset",
-    "approve": "approve",
-    "reject": "reject",
-    "edit": "update",
-    "clone": "clone",
-    "delete": "delete",
-}
-"""The screen's key actions, and the Opsera action each asks the app for (``e``: ``update``)."""
-
 
 class DetailsScreen(ExplainingScreen):
     """One pipeline in full, refreshed live, with its action keys."""
 
-    MUTATING = frozenset(PIPELINE_KEY_ACTIONS)
+    MUTATING = frozenset(ACTION_KEYS)
 
     DEFAULT_CSS = """
     DetailsScreen {
@@ -337,10 +330,10 @@ class DetailsScreen(ExplainingScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Grey out the action keys that do not apply to the pipeline as last seen."""
-        if action in PIPELINE_KEY_ACTIONS:
+        if action in ACTION_KEYS:
             if self.refusal(action):
                 return None
-            return None if self.why_not(PIPELINE_KEY_ACTIONS[action]) else True
+            return None if self.why_not(ACTION_KEYS[action]) else True
         return True
 
     def reason_for_key(self, action: str) -> str | None:
@@ -348,7 +341,7 @@ class DetailsScreen(ExplainingScreen):
         refused = self.refusal(action)
         if refused is not None:
             return refused
-        api_action = PIPELINE_KEY_ACTIONS.get(action)
+        api_action = ACTION_KEYS.get(action)
         reason = self.why_not(api_action) if api_action is not None else None
         if reason is None:
             return None
