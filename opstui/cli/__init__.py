@@ -5,13 +5,14 @@ and returns its exit code; every error the client, the settings or the audit log
 becomes one ``opstui: error: ...`` line on stderr and a documented exit code (see ``EPILOG``).
 Ctrl-C and SIGTERM end a command the same way (130, 143), after its audit line is written.
 
-The package: :mod:`~opstui.cli.parser` (the command line), :mod:`~opstui.cli.reads`,
+The package: :mod:`~opstui.cli.parser` (the command line, with :mod:`~opstui.cli.commands` and
+:mod:`~opstui.cli.options`), :mod:`~opstui.cli.reads`,
 :mod:`~opstui.cli.approvals` (with :mod:`~opstui.cli.watch`) and
 :mod:`~opstui.cli.actions` (the commands that talk to a server), :mod:`~opstui.cli.config_cmd`,
 :mod:`~opstui.cli.doctor` and :mod:`~opstui.cli.audit_cmd` (the local ones),
 :mod:`~opstui.cli.app` (the app, the demo, the simulator), :mod:`~opstui.cli.output` (how it
 writes). None of them imports Textual unless the app is opened, and a subcommand imports only
-the modules it runs (see :class:`~opstui.cli.parser.Deferred`).
+the modules it runs (see :class:`~opstui.cli.commands.Deferred`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import signal
 from collections.abc import Sequence
 
 from opstui.api import OpseraError
+from opstui.cli.commands import MUTATING, Command
 from opstui.cli.errors import (
     NO_SERVER_HINT,
     Interrupted,
@@ -30,6 +32,7 @@ from opstui.cli.errors import (
     describe_error,
     exit_code,
 )
+from opstui.cli.options import EPILOG
 from opstui.cli.output import (
     EXIT_AUTH,
     EXIT_BUG,
@@ -42,7 +45,7 @@ from opstui.cli.output import (
     Output,
     clean,
 )
-from opstui.cli.parser import EPILOG, MUTATING, Command, build_parser, parse_arguments
+from opstui.cli.parser import build_parser, parse_arguments
 from opstui.cli.settings import settings_from
 from opstui.config import ConfigError, Settings, crash_dir_path
 

@@ -37,6 +37,7 @@ from opstui.cli.audited import (
     unknown_line,
     unknown_text,
 )
+from opstui.cli.commands import MUTATING
 from opstui.cli.errors import UsageError
 from opstui.cli.output import (
     EXIT_FAILED,
@@ -48,7 +49,6 @@ from opstui.cli.output import (
     plural,
     waited_seconds,
 )
-from opstui.cli.parser import MUTATING
 from opstui.cli.reads import connect, is_complete, unread
 from opstui.config import Settings
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from opstui.cli.parser import COMMANDS, build_parser, parse_arguments
+from opstui.cli.commands import COMMANDS
+from opstui.cli.parser import build_parser, parse_arguments
 from opstui.config import Settings
 from opstui.sim.server import SimServer
 from tests.conftest import TOKEN
