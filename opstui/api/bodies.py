@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from opstui.api.errors import RequestRefusedError
-from opstui.api.models import Pipeline, is_valid_id
+from opstui.api.fields import is_valid_id
+from opstui.api.models import Pipeline
 from opstui.api.text import one_line
 
 __all__ = [
@@ -45,7 +46,7 @@ _CLONE_DROPPED = ("_id", "createdAt", "updatedAt")
 def clean_ids(ids: Iterable[str], what: str) -> list[str]:
     """Non-blank, printable ids with no spaces, in order, each once; else RequestRefusedError.
 
-    The one id rule (:func:`~opstui.api.models.is_valid_id`), in linear time.
+    The one id rule (:func:`~opstui.api.fields.is_valid_id`), in linear time.
     """
     if isinstance(ids, str):
         raise RequestRefusedError(f"give a list of {what} ids, not one string")

@@ -9,21 +9,30 @@ command line pays for every model class it builds at import. What a list shows (
 current step, the last run) is derived once, when a document is read; the document itself is
 kept as compact JSON (read from it again only by :meth:`~_Document.document`,
 :attr:`Pipeline.workflow` and :attr:`Pipeline.plan`: the details and a clone). Repeated words
-(owners, states, tags, types, tools) are shared between documents.
+(owners, states, tags, types, tools) are shared between documents; the readers of single values
+live in :mod:`~opstui.api.fields`.
 """
 
 from __future__ import annotations
 
 import copy
-import sys
-from collections.abc import Callable, Hashable
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any, Self, TypeVar
+from datetime import datetime
+from typing import Any, Self
 
 import pydantic_core
 
+from opstui.api.fields import (
+    Tag,
+    as_int,
+    is_valid_id,
+    parse_time,
+    read_field,
+    read_tags,
+    read_types,
+    word,
+)
 from opstui.api.results import ActionOutcome, ActionResult, Listing
 from opstui.api.workflow import (
     PipelineStatus,
@@ -59,108 +68,8 @@ class DecodeError(ValueError):
     """A record that cannot be read (not an object, or no usable id): it is left out."""
 
 
-def is_valid_id(value: str) -> bool:
-    """An id a person can read and type: printable, no spaces (Opsera's are 24 hex digits)."""
-    # Every whitespace but the ASCII space is unprintable already: one scan in C, not one a char.
-    return bool(value) and value.isprintable() and " " not in value
-
-
-def _as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    return None
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO-8601 string or epoch number as an aware UTC datetime; anything else is None."""
-    try:
-        if isinstance(value, datetime):
-            moment = value
-        elif isinstance(value, bool):
-            return None
-        elif isinstance(value, int | float):
-            seconds = value / 1000 if value > 1e11 else value  # milliseconds, as JavaScript sends
-            moment = datetime.fromtimestamp(seconds, UTC)
-        elif isinstance(value, str) and value.strip():
-            moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-        else:
-            return None
-    except (ValueError, OverflowError, OSError):
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-_SHARED_MAX = 4096
-"""Distinct tag sets and type lists shared between documents (past it, each keeps its own)."""
-SharedT = TypeVar("SharedT")
-
-
-def _shared(cache: dict[Hashable, Any], key: Hashable, make: Callable[[], SharedT]) -> SharedT:
-    found: SharedT | None = cache.get(key)
-    if found is None:
-        found = make()
-        if len(cache) < _SHARED_MAX:  # server data: never an unbounded cache
-            cache[key] = found
-    return found
-
-
-def _word(value: Any) -> str:
-    """Text as :func:`as_str` reads it, one copy shared by every document that says it."""
-    return sys.intern(as_str(value))
-
-
-@dataclass(frozen=True, slots=True)
-class Tag:
-    """A ``{type, value}`` tag; a bare string is read as a tag with no type."""
-
-    type: str = ""
-    value: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.type}:{self.value}" if self.type else self.value
-
-
-_TAG_SETS: dict[Hashable, tuple[Tag, ...]] = {}
-_TYPE_LISTS: dict[Hashable, tuple[str, ...]] = {}
-
-
-def _tags(value: Any) -> tuple[Tag, ...]:
-    if not isinstance(value, list) or not value:
-        return ()
-    pairs: list[tuple[str, str]] = []
-    for item in value:
-        if isinstance(item, str):
-            pairs.append(("", item))
-        elif isinstance(item, dict):
-            pairs.append((as_str(item.get("type")), as_str(item.get("value"))))
-    key = tuple(pairs)
-    return _shared(_TAG_SETS, key, lambda: tuple(Tag(_word(t), _word(v)) for t, v in pairs))
-
-
-def _types(value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        words = [value] if value else []
-    elif isinstance(value, list):
-        words = [item for item in (as_str(v) for v in value) if item]
-    else:
-        return ()
-    key = tuple(words)
-    return _shared(_TYPE_LISTS, key, lambda: tuple(_word(w) for w in words))
-
-
-def _field(data: dict[str, Any], alias: str, name: str) -> Any:
-    """A field sent under its wire name (``_id``, ``createdAt``) or its Python name."""
-    return data[alias] if alias in data else data.get(name)
-
-
 def _document_id(data: dict[str, Any]) -> str:
-    value = _field(data, "_id", "id")
+    value = read_field(data, "_id", "id")
     if isinstance(value, dict) and "$oid" in value:  # extended JSON, as some exports send
         value = value["$oid"]
     if not isinstance(value, str) or not is_valid_id(value):
@@ -235,13 +144,13 @@ class _Document(Record):
         self.id = _document_id(data)
         self.name = as_str(data.get("name"))
         self.description = as_str(data.get("description"))
-        self.owner = _word(data.get("owner"))
-        self.owner_name = _word(data.get("owner_name"))
+        self.owner = word(data.get("owner"))
+        self.owner_name = word(data.get("owner_name"))
         self.active = _active(data)
-        self.tags = _tags(data.get("tags"))
-        self.state = _word(data.get("state"))
-        self.created_at = parse_time(_field(data, "createdAt", "created_at"))
-        self.updated_at = parse_time(_field(data, "updatedAt", "updated_at"))
+        self.tags = read_tags(data.get("tags"))
+        self.state = word(data.get("state"))
+        self.created_at = parse_time(read_field(data, "createdAt", "created_at"))
+        self.updated_at = parse_time(read_field(data, "updatedAt", "updated_at"))
         self._read_more(data)
         self._source = data
         if compact:
@@ -320,10 +229,10 @@ class Pipeline(_Document):
         workflow = data.get("workflow")
         flow = as_dict(workflow)
         last_run = as_dict(flow.get("last_run"))
-        self.type = _types(data.get("type"))
+        self.type = read_types(data.get("type"))
         self.status = derive_status(workflow, self.state)
-        self.run_count = _as_int(flow.get("run_count")) or 0
-        self.last_run_status = _word(last_run.get("status"))
+        self.run_count = as_int(flow.get("run_count")) or 0
+        self.last_run_status = word(last_run.get("status"))
         self.last_run_completed = parse_time(last_run.get("completed"))
         index, step, self._plan_length = locate_step(
             workflow, current_step_id(workflow, self.status)
@@ -332,8 +241,8 @@ class Pipeline(_Document):
         if step is not None:  # the same tool words and step names recur in every pipeline
             self.current_step = Step(
                 step.id,
-                _word(step.name),
-                _word(step.tool_identifier),
+                word(step.name),
+                word(step.tool_identifier),
                 step.active,
                 step.configuration,
             )
@@ -380,8 +289,8 @@ class Task(_Document):
         kind = data.get("type")
         if isinstance(kind, list):
             kind = ", ".join(as_str(v) for v in kind if as_str(v))
-        self.type = _word(kind)
-        self.run_count = _as_int(data.get("run_count")) or 0
+        self.type = word(kind)
+        self.run_count = as_int(data.get("run_count")) or 0
         self.last_run = data.get("last_run")
 
     @property
@@ -423,12 +332,12 @@ class ActivityEntry(Record):
         if not isinstance(data, dict):
             raise DecodeError("a log entry is a JSON object")
         return cls(
-            id=as_str(_field(data, "_id", "id")),
-            run_count=_as_int(data.get("run_count")),
+            id=as_str(read_field(data, "_id", "id")),
+            run_count=as_int(data.get("run_count")),
             step_name=as_str(data.get("step_name")),
-            tool_identifier=_word(data.get("tool_identifier")),
-            action=_word(data.get("action")),
+            tool_identifier=word(data.get("tool_identifier")),
+            action=word(data.get("action")),
             message=as_str(data.get("message")),
-            status=_word(data.get("status")),
-            created_at=parse_time(_field(data, "createdAt", "created_at")),
+            status=word(data.get("status")),
+            created_at=parse_time(read_field(data, "createdAt", "created_at")),
         )
