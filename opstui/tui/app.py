@@ -40,7 +40,7 @@ from opstui.tui.ending import EndingSignals, exit_code, signal_name
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import normalize_keymap
 from opstui.tui.memory import IdleCollector
-from opstui.tui.notify import Notifier
+from opstui.tui.notify import NEWS_GAP_SECONDS, TOAST_SECONDS, Notifier
 from opstui.tui.profile_switch import ProfileSwitching
 from opstui.tui.screens._explain import READ_ONLY
 from opstui.tui.screens.pipelines import PipelinesScreen
@@ -207,7 +207,7 @@ class OpstuiApp(ProfileSwitching, CrashReporting):
         self._ending.catch()
         self.data.start()
         # Full collections at idle moments (why: opstui/tui/memory.py).
-        self.idle_collector = IdleCollector(self)
+        self.idle_collector = IdleCollector(self, ready=lambda: self.data.froze)
         self.idle_collector.start()
 
     def _apply_theme(self) -> None:
@@ -255,7 +255,7 @@ class OpstuiApp(ProfileSwitching, CrashReporting):
             self.data.refresh_all()
 
     def _toast(self, message: str, severity: Severity) -> None:
-        self.notify(message, severity=severity, markup=False, timeout=8)
+        self.notify(message, severity=severity, markup=False, timeout=TOAST_SECONDS)
 
     def _emit(self, sequence: str) -> None:
         """Write a bell or a desktop-notification escape straight to the terminal."""
@@ -340,6 +340,8 @@ class OpstuiApp(ProfileSwitching, CrashReporting):
             bell=settings.bell,
             desktop=settings.desktop,
             tmux=bool(os.environ.get("TMUX")),
+            gap=NEWS_GAP_SECONDS,
+            now=self.now,
         )
 
     # -- app keys -------------------------------------------------------------------------

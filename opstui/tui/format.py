@@ -64,6 +64,27 @@ def status_text(status: PipelineStatus) -> Text:
     return Text(status.value, style=STATUS_STYLE[status])
 
 
+FRESH_SECONDS = 10
+"""Under this age a live line says its data was read ``just now``."""
+
+
+def since(moment: datetime, now: datetime) -> str:
+    """How long ago a live line's data was read: ``just now`` under :data:`FRESH_SECONDS`,
+    then in tens of seconds (``20s ago``), then as :func:`relative` (``5m ago``).
+
+    So a line that says it changes at most every ten seconds while the data is fresh, not at
+    every second: the live refresh (every 5 s by default) keeps it at ``just now``, and the
+    app paints nothing between two polls. An older age (a slow poll) shows its tens. Offline,
+    a line that counts down its retry every second says its last update with
+    :func:`relative`."""
+    seconds = (now - moment).total_seconds()
+    if seconds < FRESH_SECONDS:
+        return "just now"
+    if seconds < 60:
+        return f"{int(seconds // 10) * 10}s ago"
+    return relative(moment, now)
+
+
 def relative(moment: datetime | None, now: datetime, *, never: str = "never") -> str:
     """``12s ago``, ``5m ago``, ``3h ago``, ``2d ago``; ``never`` for no time at all."""
     if moment is None:

@@ -6,6 +6,14 @@ announced. However many events one refresh brings, they make one toast ("12 runs
 c…"), one ring of the terminal bell and, if asked for, one desktop notification, which travels as
 the terminal's own escape, OSC 9 or OSC 777, and so also crosses SSH (and tmux, wrapped).
 
+News is grouped the way an alert manager groups it: the first news after a quiet spell is told at
+once; news that lands within :data:`NEWS_GAP_SECONDS` of the last toast waits for the gap to pass,
+then comes with the rest as one toast (one bell), and only what is still true then (a gate approved
+meanwhile is not news any more). A busy tenant that fails all the time makes one toast every
+twenty seconds, not a stack of them over the table at 80x24 and a bell at every poll; the table
+and the status line's counts show every change at once. (Each toast also costs the app a layout of
+the whole screen as it comes and goes: the largest part of its CPU while nobody types.)
+
 The notifier remembers only the keys of what is true now (the gates that wait, the runs that
 failed): a pipeline that leaves its gate or its failure drops its key, so memory stays bounded by
 the number of current gates and failures however long the app runs.
@@ -17,18 +25,35 @@ import heapq
 from collections.abc import Callable, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from opstui.api import Pipeline, PipelineStatus
 from opstui.api.text import one_line
 from opstui.config import DesktopNotify
 
-__all__ = ["Event", "EventKey", "Notifier", "desktop_escape", "event_key", "event_of", "summary"]
+__all__ = [
+    "NEWS_GAP_SECONDS",
+    "TOAST_SECONDS",
+    "Event",
+    "EventKey",
+    "Notifier",
+    "desktop_escape",
+    "event_key",
+    "event_of",
+    "summary",
+]
 
 EventKind = Literal["gate", "failure"]
 Severity = Literal["information", "warning", "error"]
 EventKey = tuple[str, ...]
 """What makes an event happen once: (pipeline, run, "gate", step) or (pipeline, run, "failed")."""
+
+TOAST_SECONDS = 8.0
+"""How long a news toast stays on screen."""
+
+NEWS_GAP_SECONDS = 20.0
+"""The least time between two news toasts (news meanwhile is held, then told as one)."""
 
 NAMES_SHOWN = 3
 """How many pipelines a summary names before it trails off with ``…``."""
@@ -129,7 +154,11 @@ class Notifier:
         bell: bool = True,
         desktop: DesktopNotify = "off",
         tmux: bool = False,
+        gap: float = 0.0,
+        now: Callable[[], datetime] | None = None,
     ) -> None:
+        """``gap``: the least seconds between two announcements, by ``now`` (news that comes
+        sooner is held, and :meth:`release` or a later observation tells it)."""
         self._toast = toast
         self._emit = emit
         self.bell = bell
@@ -138,6 +167,12 @@ class Notifier:
         self._keys: dict[str, EventKey] = {}
         """The key of each pipeline's current gate or failure (only those that have one)."""
         self._primed = False
+        self.gap = gap
+        self._now = now
+        self._last: datetime | None = None
+        """When the last announcement was made (with a gap)."""
+        self._held: dict[EventKey, Event] = {}
+        """News not told yet: it came within ``gap`` of the last announcement."""
 
     @property
     def remembered(self) -> AbstractSet[EventKey]:
@@ -184,9 +219,35 @@ class Notifier:
         if not announce or not self._primed:
             self._primed = True
             return []
-        if fresh:
-            self._announce(fresh)
+        for event in fresh:
+            self._held[event.key] = event
+        self.release()
         return fresh
+
+    @property
+    def held(self) -> list[Event]:
+        """News waiting for the gap after the last announcement to pass."""
+        return list(self._held.values())
+
+    def release(self) -> list[Event]:
+        """Tell the news held, once the gap since the last announcement has passed; only what
+        is still true (a gate approved meanwhile is dropped). Returns what it told."""
+        if not self._held:
+            return []
+        now = None
+        if self.gap > 0 and self._now is not None:
+            now = self._now()
+            if self._last is not None and (now - self._last).total_seconds() < self.gap:
+                return []
+        keys = self._keys
+        events = [
+            event for event in self._held.values() if keys.get(event.pipeline_id) == event.key
+        ]
+        self._held.clear()
+        if events:
+            self._last = now
+            self._announce(events)
+        return events
 
     def _announce(self, events: list[Event]) -> None:
         lines = summary(events)

@@ -185,7 +185,7 @@ async def test_awaiting_shows_plan_gate_and_activity(sim: SimServer, clock: Manu
         times = [entry.created_at for entry in log.entries if entry.created_at is not None]
         assert times == sorted(times, reverse=True)
         assert "awaiting approval" in text_of(log.content, 78).splitlines()[0]  # type: ignore[arg-type]
-        assert "updated 0s ago" in shown(screen, "#details-status")
+        assert "updated just now" in shown(screen, "#details-status")
 
 
 async def test_failed_and_never_ran_plans(sim: SimServer, clock: ManualClock) -> None:
@@ -275,17 +275,19 @@ def test_live_status_backs_off_and_recovers() -> None:
     assert str(live.text(clock.now())) == "loading…"
     live.succeeded(clock.now())
     clock.advance(3)
-    assert str(live.text(clock.now())) == "updated 3s ago"
+    assert str(live.text(clock.now())) == "updated just now"
+    clock.advance(20)
+    assert str(live.text(clock.now())) == "updated 20s ago"
     delays = [
         live.failed(ServerError("HTTP 503", status_code=503), clock.now(), 5) for _ in range(6)
     ]
     assert delays == [5, 10, 20, 40, 60, 60]
     clock.advance(12)
     assert str(live.text(clock.now())) == (
-        "offline · retrying in 48s · last update 15s ago · HTTP 503"
+        "offline · retrying in 48s · last update 35s ago · HTTP 503"
     )
     live.succeeded(clock.now())
-    assert str(live.text(clock.now())) == "updated 0s ago"
+    assert str(live.text(clock.now())) == "updated just now"
 
 
 # -- live ---------------------------------------------------------------------------------------
@@ -370,7 +372,7 @@ async def test_offline_keeps_the_data_and_says_so(sim: SimServer, clock: ManualC
         assert screen.query_one("#details-gate").has_class("-shown")
 
         await poll(pilot)  # the fault was used up: back online
-        assert shown(screen, "#details-status").startswith("updated 0s ago")
+        assert shown(screen, "#details-status").startswith("updated just now")
         assert not screen.query_one("#details-status").has_class("-offline")
 
 

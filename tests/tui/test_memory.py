@@ -6,6 +6,7 @@ import gc
 import weakref
 from typing import Any
 
+import pytest
 from textual import events
 from textual._styles_cache import StylesCache
 from textual.cache import LRUCache
@@ -246,13 +247,43 @@ async def test_the_idle_collection_waits_for_the_frozen_first_load_and_for_quiet
         assert not collector.tick()  # a message is waiting: not now
         assert collector.collected.runs == runs
         await pilot.pause()
-        gc.unfreeze()  # as before the first load was frozen: a pass would walk all of it
-        try:
-            assert not collector.tick()
-        finally:
-            gc.freeze()
-        assert collector.collected.runs == runs
+        assert app.data.froze
         assert collector.tick()
+        assert collector.collected.runs == runs + 1
+        app.data.stop()  # unfreezes: as before the first load was frozen, a pass would walk it all
+        assert not app.data.froze
+        assert not collector.tick()
+        assert collector.collected.runs == runs + 1
+
+
+async def test_an_idle_look_counts_the_oldest_generation_only_after_a_pass_promoted_to_it(
+    make_app: MakeApp, sim: SimServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        collector = app.idle_collector
+        collector.growth = 10**9  # never enough: a look only counts
+        counts: list[int] = []
+        get_objects = gc.get_objects
+
+        def counting(*args: Any, **kwargs: Any) -> list[Any]:
+            counts.append(1)
+            return get_objects(*args, **kwargs)
+
+        monkeypatch.setattr(gc, "get_objects", counting)
+        gc.disable()  # no pass between the looks
+        try:
+            gc.collect(1)  # a middle-generation pass: the next look counts
+            assert not collector.tick()
+            assert len(counts) == 1
+            assert not collector.tick()  # nothing promoted since: no count
+            assert len(counts) == 1
+            gc.collect(1)
+            assert not collector.tick()
+            assert len(counts) == 2
+        finally:
+            gc.enable()
 
 
 async def test_the_idle_collection_is_timed_by_the_app(make_app: MakeApp, sim: SimServer) -> None:

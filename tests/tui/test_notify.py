@@ -11,8 +11,9 @@ from opstui.api import OpseraClient, Pipeline, PipelineStatus
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
 from opstui.sim.world import World
-from opstui.tui.notify import Notifier, desktop_escape
+from opstui.tui.notify import NEWS_GAP_SECONDS, Notifier, desktop_escape
 from tests.conftest import TOKEN
+from tests.tui.conftest import MakeApp, settle
 
 
 class Recorder:
@@ -389,3 +390,64 @@ async def test_a_refresh_with_200_failures_raises_one_toast_and_one_bell(
         await refresh(pilot)
         assert toasts[1:] == ["200 runs failed: build-000, build-001, build-002…"]
         assert len(rings) == 2
+
+
+# -- one news toast on screen at a time ---------------------------------------------------------
+
+
+def test_news_within_the_gap_waits_for_the_last_toast_to_go_and_comes_as_one() -> None:
+    recorder = Recorder()
+    clock = ManualClock()
+    watcher = notifier(recorder, bell=True, gap=8.0, now=clock.now)
+    watcher.observe_changes([])  # primed
+    watcher.observe_changes([_pipeline("a", "failed")])
+    assert recorder.toasts == [("a failed at Approve (run 2)", "error")]  # after quiet: at once
+    clock.advance(5)
+    assert len(watcher.observe_changes([_pipeline("b", "failed")])) == 1  # news, seen
+    assert [event.name for event in watcher.held] == ["b"]
+    assert len(recorder.toasts) == 1  # but held: the first toast still shows
+    clock.advance(2)
+    watcher.observe_changes([_pipeline("c", "gate")])
+    assert watcher.release() == [] and len(recorder.toasts) == 1
+    clock.advance(1)  # eight seconds since the first toast
+    told = watcher.release()
+    assert sorted(event.name for event in told) == ["b", "c"]
+    assert recorder.toasts[1:] == [
+        ("c awaits approval at Approve\nb failed at Approve (run 2)", "error")
+    ]
+    assert recorder.emitted.count("\x07") == 2  # one bell a toast
+    assert watcher.held == [] and watcher.release() == []
+
+
+def test_held_news_that_stopped_being_true_is_not_told() -> None:
+    recorder = Recorder()
+    clock = ManualClock()
+    watcher = notifier(recorder, gap=8.0, now=clock.now)
+    watcher.observe_changes([])
+    watcher.observe_changes([_pipeline("a", "failed")])
+    clock.advance(1)
+    watcher.observe_changes([_pipeline("gate", "gate"), _pipeline("b", "failed")])
+    watcher.observe_changes([_running("gate", 3)])  # approved before the gap passed
+    clock.advance(10)
+    assert [event.name for event in watcher.release()] == ["b"]
+    assert recorder.toasts[1:] == [("b failed at Approve (run 2)", "error")]
+
+
+async def test_the_app_holds_news_for_the_gap_after_a_toast(
+    make_app: MakeApp, sim: SimServer, clock: ManualClock
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        notifier = app.notifier
+        assert notifier.gap == NEWS_GAP_SECONDS
+        told: list[str] = []
+        notifier._toast = lambda text, severity: told.append(text)
+        notifier.observe_changes([_pipeline("0-first", "failed")])
+        notifier.observe_changes([_pipeline("0-second", "failed")])
+        assert len(told) == 1 and [event.name for event in notifier.held] == ["0-second"]
+        clock.advance(NEWS_GAP_SECONDS)
+        app.data.poll_now()  # the next poll tells what was held (with its own news, if any)
+        await settle(pilot)
+        assert len(told) == 2 and "0-second" in told[1]
+        assert notifier.held == []

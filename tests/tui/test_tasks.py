@@ -100,7 +100,7 @@ async def test_lists_every_task(sim: SimServer, clock: ManualClock) -> None:
         never = next(task for task in screen.tasks.values() if task.run_count == 0)
         assert cell(screen, never.id, "last") == "never"
         assert status_line(screen).startswith(
-            "12 tasks · 2 failed · 2 running · 2 stopped · 6 success updated 0s ago"
+            "12 tasks · 2 failed · 2 running · 2 stopped · 6 success updated just now"
         )
         assert [(r.method, r.path) for r in sim.requests] == [("GET", "/api/v2/tasks")]
 
@@ -300,7 +300,7 @@ async def test_offline_keeps_the_rows(sim: SimServer, clock: ManualClock) -> Non
         screen.refresh_now()
         await settle(pilot)
         assert "12 tasks" in status_line(screen)
-        assert "updated 0s ago" in status_line(screen)
+        assert "updated just now" in status_line(screen)
         assert not screen.query_one("#tasks-status").has_class("-offline")
 
 

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from opstui.api import ActivityEntry, OpseraError
 from opstui.backoff import next_delay
-from opstui.tui.format import duration, relative, safe_text
+from opstui.tui.format import duration, relative, safe_text, since
 
 __all__ = ["NO_STATUS", "DetailsRead", "LiveStatus"]
 
@@ -84,7 +84,7 @@ class LiveStatus:
         return self.failures > 0
 
     def text(self, now: datetime) -> Text:
-        """``updated 3s ago``, or ``offline · retrying in 8s · <why>``."""
+        """``updated just now``, or ``offline · retrying in 8s · <why>``."""
         if self.failures:
             wait = 0 if self.retry_at is None else (self.retry_at - now).total_seconds()
             line = Text(f"offline · retrying in {duration(max(0, math.ceil(wait)))}")
@@ -101,4 +101,4 @@ class LiveStatus:
             return line
         if self.updated is None:
             return Text("loading…")
-        return Text(f"updated {relative(self.updated, now)}")
+        return Text(f"updated {since(self.updated, now)}")

@@ -137,6 +137,11 @@ class DataService:
         self._froze = False
         """Whether this service froze the first load out of the collector's way (gc.freeze)."""
 
+    @property
+    def froze(self) -> bool:
+        """Whether the first load is frozen out of the collector's way (until :meth:`stop`)."""
+        return self._froze
+
     # -- life cycle -----------------------------------------------------------------------
 
     def start(self) -> None:
@@ -425,7 +430,10 @@ class DataService:
 
     def observe(self, change: PipelinesChanged) -> None:
         """Hand what a read changed (only that) to the notifier."""
-        if self.notifier is None or change.empty:
+        if self.notifier is None:
+            return
+        if change.empty:
+            self.notifier.release()  # news held for the gap after the last toast
             return
         pipelines = change.pipelines
         self.notifier.observe_changes(

@@ -25,7 +25,7 @@ from opstui.api import PipelineStatus, Task
 from opstui.api.rules import why_not
 from opstui.tui.actions import Performed
 from opstui.tui.data.tasks import TasksChanged, TaskSource, newest_first
-from opstui.tui.format import STATUS_ORDER, duration, relative, safe_text
+from opstui.tui.format import STATUS_ORDER, duration, relative, safe_text, since
 from opstui.tui.keymap import Bound
 from opstui.tui.screens._explain import READ_ONLY, ExplainingScreen
 from opstui.tui.screens._hosting import (
@@ -48,7 +48,7 @@ TASK_KEY_ACTIONS: tuple[str, ...] = ("run", "stop")
 
 
 def live_words(state: LiveState, now: datetime) -> Text:
-    """``updated 3s ago``, ``loading…``, or ``offline · retrying in 5s · last update 4s ago ·
+    """``updated just now``, ``loading…``, or ``offline · retrying in 5s · last update 4s ago ·
     <why>`` (``token refused`` instead of ``offline`` when the server refused the token)."""
     if state.phase in (LivePhase.OFFLINE, LivePhase.REFUSED):
         wait = 0.0 if state.retry_at is None else (state.retry_at - now).total_seconds()
@@ -62,7 +62,7 @@ def live_words(state: LiveState, now: datetime) -> Text:
         return line
     if state.updated_at is None:
         return Text("loading…")
-    return Text(f"updated {relative(state.updated_at, now)}")
+    return Text(f"updated {since(state.updated_at, now)}")
 
 
 class TasksScreen(ExplainingScreen):
@@ -237,7 +237,7 @@ class TasksScreen(ExplainingScreen):
         self._tally = counts
 
     def _render_status(self) -> None:
-        """Counts at the left; the live state (``updated 3s ago``, ``offline · …``) at the right."""
+        """Counts at the left; the live state (``updated just now``, ``offline · …``) at the right."""
         if not self.on_stack:
             return
         status = self.query_one("#tasks-status", Static)

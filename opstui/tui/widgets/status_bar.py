@@ -1,17 +1,21 @@
 """StatusBar: the server, the counts that matter at night, and whether the data is live.
 
-``prod · 2 awaiting approval · 5 running · 1 failed          updated 3s ago``
+``prod · 2 awaiting approval · 5 running · 1 failed        updated just now``
 
 The server is the profile's name (or the host); a read-only profile adds ``read-only``, and a
 profile that does not verify TLS adds ``TLS not verified``, for as long as the app runs.
 
-The right side says ``updated 3s ago``, ``paused · updated 2m ago``, ``offline · retrying in 8s``
+The right side says ``updated just now`` (``updated 20s ago`` once older: ages in tens of
+seconds, :func:`~opstui.tui.format.since`), ``paused · updated 2m ago``, ``offline · retrying in 8s``
 or ``token refused · retrying in 60s``: always words, so it reads without colour. While the first
 list lands page by page it says ``loading 3,000 / 10,000`` (``loading 3,000…`` when the server
 gives no total). The counts are the store's, kept as refreshes land: a repaint counts nothing.
 
 The line is painted again only when what it says changed: a poll that brought nothing new, or a
-second that leaves ``updated 2m ago`` as it was, costs no frame.
+second that leaves ``updated 2m ago`` as it was, costs no frame. It is drawn through the Line
+API, the two sides laid out by :func:`status_line` (the Rich table grid it replaced measured
+both sides at every paint, 2 ms a frame), and the once-a-second look compares the right side's
+words alone.
 """
 
 from __future__ import annotations
@@ -22,14 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
-from rich.console import RenderableType
 from rich.style import Style
-from rich.table import Table
 from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from opstui.api import PipelineStatus
-from opstui.tui.format import STATUS_STYLE, relative, safe_text
+from opstui.tui.format import STATUS_STYLE, safe_text, since
 from opstui.tui.store import LivePhase, LiveState, Loading, PipelinesChanged, PipelineStore
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "live_text",
     "loading_text",
     "skipped_text",
+    "status_line",
     "tenant_text",
 ]
 
@@ -121,7 +125,7 @@ def live_text(state: LiveState, now: datetime) -> str:
     """The live state in words."""
     if state.loading is not None and state.phase not in (LivePhase.OFFLINE, LivePhase.REFUSED):
         return loading_text(state.loading)
-    updated = f"updated {relative(state.updated_at, now)}" if state.updated_at else ""
+    updated = f"updated {since(state.updated_at, now)}" if state.updated_at else ""
     retry = ""
     if state.retry_at is not None:
         left = (state.retry_at - now).total_seconds()
@@ -137,6 +141,29 @@ def live_text(state: LiveState, now: datetime) -> str:
     else:
         parts = [updated]
     return " · ".join(part for part in parts if part)
+
+
+GAP = 2
+"""Cells between the two sides, at the least."""
+
+
+def status_line(left: Text, right: Text, width: int) -> Text:
+    """``left`` and ``right`` on one line of ``width`` cells, ``right`` flush right and always
+    whole; ``left`` is cut first, with an ellipsis (and ``right`` only when it alone is wider)."""
+    right_width = right.cell_len
+    if right_width >= width:
+        line = right.copy()
+        line.truncate(width, overflow="ellipsis")
+        return line
+    left_width = width - right_width - GAP
+    line = Text(end="", no_wrap=True)
+    if left_width > 0:
+        shown = left.copy()
+        shown.truncate(left_width, overflow="ellipsis", pad=True)
+        line.append_text(shown)
+    line.append(" " * (width - line.cell_len - right_width))
+    line.append_text(right)
+    return line
 
 
 class StatusBar(Widget):
@@ -188,12 +215,14 @@ class StatusBar(Widget):
         self.now = now
         self._shown: tuple[Text, Text] | None = None
         """What the last paint said (left, right): a refresh that would say the same is skipped."""
+        self._shown_live = ""
+        """The live state's words in the last paint (what the once-a-second look compares)."""
 
     def on_mount(self) -> None:
         self.store.changed.subscribe(self, self._on_changed)
         self.store.live.subscribe(self, self._on_live)
-        # The finest step of what the right side says (``updated 3s ago``, ``retrying in 8s``).
-        self.set_interval(1.0, self.refresh_if_changed)
+        # The finest step of what the right side says (``retrying in 8s``; ages move in tens).
+        self.set_interval(1.0, self._tick, name="status-tick")
 
     def on_unmount(self) -> None:
         self.store.changed.unsubscribe(self)
@@ -204,6 +233,12 @@ class StatusBar(Widget):
 
     def _on_live(self, state: LiveState) -> None:
         self.refresh_if_changed()
+
+    def _tick(self) -> None:
+        """A second passed: only the live state's words can have changed (the counts and the
+        rest change with the store, which says so)."""
+        if live_text(self.store.state, self.now()) != self._shown_live:
+            self.refresh_if_changed()
 
     def refresh_if_changed(self) -> bool:
         """Paint the line again if it would say something else now; True if it will."""
@@ -243,12 +278,14 @@ class StatusBar(Widget):
         text.append(live_text(state, self.now()), style=self.get_component_rich_style(name))
         return text
 
-    def render(self) -> RenderableType:
+    def render_line(self, y: int) -> Strip:
         """Server and counts left, the live state right (cut on the left first)."""
-        grid = Table.grid(expand=True, padding=(0, 0, 0, 2))
-        grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
-        grid.add_column(justify="right", no_wrap=True)
+        width = self.content_size.width
+        style = self.rich_style
+        if y or width <= 0:
+            return Strip.blank(width, style)
         left, right = self.left_text, self.right_text
         self._shown = (left, right)
-        grid.add_row(left, right)
-        return grid
+        self._shown_live = live_text(self.store.state, self.now())
+        line = status_line(left, right, width)
+        return Strip(line.render(self.app.console), line.cell_len).apply_style(style)
