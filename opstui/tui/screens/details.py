@@ -44,6 +44,7 @@ from opstui.tui.screens._keys import (
     APP_HELP,
     HelpSection,
 )
+from opstui.tui.screens._pipeline_actions import PipelineActions
 from opstui.tui.store import PipelinesChanged
 from opstui.tui.widgets.activity_log import ActivityLog
 from opstui.tui.widgets.footer import KeysFooter
@@ -67,8 +68,9 @@ __all__ = [
 ]
 
 
-class DetailsScreen(ExplainingScreen):
-    """One pipeline in full, refreshed live, with its action keys."""
+class DetailsScreen(PipelineActions, ExplainingScreen):
+    """One pipeline in full, refreshed live, with its action keys (:class:`PipelineActions`,
+    on this one pipeline)."""
 
     MUTATING = frozenset(ACTION_KEYS)
 
@@ -352,45 +354,13 @@ class DetailsScreen(ExplainingScreen):
         if done.sent and done.kind == "pipeline" and not self.deleted:
             self.refresh_now()
 
-    def _request(self, action: str) -> None:
-        """Hand the action to the app (the screen reads again when ``action_done`` says it was
-        sent)."""
+    def perform(self, action: str) -> None:
+        """Hand the screen action ``action`` for this pipeline to the app (the screen reads
+        again when ``action_done`` says it was sent)."""
         if self.read_only:
             self.explain(READ_ONLY)
             return
-        hand_over(self, action, [self.pipeline])
-
-    def action_run(self) -> None:
-        """Run the pipeline."""
-        self._request("run")
-
-    def action_stop(self) -> None:
-        """Stop the pipeline's run."""
-        self._request("stop")
-
-    def action_reset(self) -> None:
-        """Reset the pipeline."""
-        self._request("reset")
-
-    def action_approve(self) -> None:
-        """Approve the gate the pipeline waits at."""
-        self._request("approve")
-
-    def action_reject(self) -> None:
-        """Reject the gate the pipeline waits at (the app asks for a reason)."""
-        self._request("reject")
-
-    def action_edit(self) -> None:
-        """Edit the pipeline's name and description (the ``update`` action)."""
-        self._request("update")
-
-    def action_clone(self) -> None:
-        """Clone the pipeline under a new name."""
-        self._request("clone")
-
-    def action_delete(self) -> None:
-        """Delete the pipeline."""
-        self._request("delete")
+        hand_over(self, ACTION_KEYS[action], [self.pipeline])
 
     def action_refresh_now(self) -> None:
         """Read the pipeline now."""

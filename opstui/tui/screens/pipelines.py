@@ -24,6 +24,7 @@ from opstui.tui.actions import Performed
 from opstui.tui.format import safe_text
 from opstui.tui.screens._acting import ActingScreen, StoreRows
 from opstui.tui.screens._keys import HelpSection
+from opstui.tui.screens._pipeline_actions import PipelineActions
 from opstui.tui.screens._pipelines_keys import ACTION_KEYS, PIPELINES_BINDINGS, PIPELINES_HELP
 from opstui.tui.store import PipelinesChanged, PipelineStore
 from opstui.tui.widgets.filter_bar import FilterBar, FilterInput
@@ -57,8 +58,11 @@ RETIME_SECONDS = 15.0
 """How often the relative times are brought up to date when nothing else changed."""
 
 
-class PipelinesScreen(ActingScreen):
-    """The main screen: the pipelines table between a status line and the footer."""
+class PipelinesScreen(PipelineActions, ActingScreen):
+    """The main screen: the pipelines table between a status line and the footer.
+
+    Its action keys (:class:`PipelineActions`) act on the marked pipelines, else the highlighted
+    one (:meth:`ActingScreen.perform`)."""
 
     ACTIONS = ACTION_KEYS
 
@@ -236,30 +240,6 @@ class PipelinesScreen(ActingScreen):
         arrow = ARROWS[1 if self.sort_descending else 0]
         right = Text(f"sorted by {SORT_NAMES[self.sort_key]} {arrow}")
         self.filter_bar.set_summary(left, right)
-
-    def action_run(self) -> None:
-        """Run the selected pipelines."""
-        self.perform("run")
-
-    def action_stop(self) -> None:
-        """Stop the selected pipelines."""
-        self.perform("stop")
-
-    def action_reset(self) -> None:
-        """Reset the selected pipelines."""
-        self.perform("reset")
-
-    def action_edit(self) -> None:
-        """Edit the selected pipeline's name and description."""
-        self.perform("edit")
-
-    def action_clone(self) -> None:
-        """Clone the selected pipeline."""
-        self.perform("clone")
-
-    def action_delete(self) -> None:
-        """Delete the selected pipelines (the name must be typed)."""
-        self.perform("delete")
 
     # -- marks ----------------------------------------------------------------------------
 
