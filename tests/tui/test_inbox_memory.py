@@ -53,7 +53,7 @@ async def test_an_inbox_left_open_keeps_one_set_of_footer_keys(
             assert _bindings(footer) <= 2 * len(footer.query(FooterKey)), round_
         assert rebuilt >= 6, "the footer was rebuilt again and again"
         # The first footer was built before the first load froze what was alive then (out of
-        # the collector's sight, by design: opstui/tui/data/service.py): unfreeze to see it go.
+        # the collector's sight, by design: opstui/tui/data/full_list.py): unfreeze to see it go.
         gc.unfreeze()
         gc.collect()
         assert all(key() is None or key().is_attached for key in first_keys), (

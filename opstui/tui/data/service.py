@@ -14,29 +14,25 @@ Every interval one poll (a one-shot timer, re-armed when the poll ends, so polls
   missed a pipeline, the full list instead, each page applied as it lands;
 - then, while the details of a pipeline are open, its activity log.
 
-The full list runs in a worker of its own (group ``refresh``): a refresh by hand replaces one in
-flight, but the status read after an action never cancels it, and it never cancels a status
-answer; the store keeps, of two documents, the one updated later. A server whose status answers
-carry no documents (the v1 shape) makes every poll of the fallback a full list, said once.
-Failures back off by
-the one rule (:mod:`opstui.backoff`), through the store, and an outage is announced once.
+The full list (:mod:`opstui.tui.data.full_list`) runs in a worker of its own (group
+``refresh``): a refresh by hand replaces one in flight, but the status read after an action
+never cancels it, and it never cancels a status answer; the store keeps, of two documents, the
+one updated later. A server whose status answers carry no documents (the v1 shape) makes every
+poll of the fallback a full list, said once. Failures back off by the one rule
+(:mod:`opstui.backoff`), through the store, and an outage is announced once.
 """
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import math
 from collections.abc import Callable, Iterable
-from contextlib import suppress
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from textual.app import App
 from textual.signal import Signal
 from textual.timer import Timer
-from textual.worker import Worker, WorkerCancelled, WorkerFailed
 
 from opstui.api import (
     AuthenticationError,
@@ -46,17 +42,14 @@ from opstui.api import (
 )
 from opstui.api.listing import DEFAULT_PAGE_SIZE
 from opstui.tui.data import changes
-from opstui.tui.data.changes import blind, next_page_size, read_changes, read_mark
+from opstui.tui.data.changes import blind, next_page_size, read_changes
 from opstui.tui.data.details import DetailsRead
+from opstui.tui.data.full_list import FullList
 from opstui.tui.data.open import OpenDetails
 from opstui.tui.data.pipelines import (
-    FIRST_LOAD_AHEAD,
-    FIRST_PAGE,
     FULL_LIST_SECONDS,
     MAX_STATUS_BATCHES,
-    REFRESH_PAGE,
     STATUS_BATCH,
-    read_list,
     read_status,
 )
 from opstui.tui.notify import Notifier
@@ -73,17 +66,6 @@ SORT_FALLBACK = (
     "This server does not list pipelines by last update: "
     "the live refresh reads the moving ones by status instead."
 )
-
-
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-async def _drop(mark: asyncio.Future[Any] | None) -> None:
-    """Cancel the mark read beside a full list that failed, and wait for it to end."""
-    if mark is not None:
-        mark.cancel()
-        with suppress(asyncio.CancelledError, OpseraError):
-            await mark
 
 
 class DataService:
@@ -128,19 +110,14 @@ class DataService:
         self.page_size = DEFAULT_PAGE_SIZE
         """Pipelines per page of the first load (the documented cap; a test lists in smaller
         pages); later lists read at most :data:`~opstui.tui.data.pipelines.REFRESH_PAGE`."""
-        self._polls_since_list = 0
-        self._list_due = True
-        self._listed = False
-        """True once a full list was read to its end (the first load is over)."""
-        self._list_worker: Worker[None] | None = None
+        self.full_list = FullList(self)
+        """The full list: the first load, and every list after it."""
         self._stopped = False
-        self._froze = False
-        """Whether this service froze the first load out of the collector's way (gc.freeze)."""
 
     @property
     def froze(self) -> bool:
         """Whether the first load is frozen out of the collector's way (until :meth:`stop`)."""
-        return self._froze
+        return self.full_list.froze
 
     # -- life cycle -----------------------------------------------------------------------
 
@@ -153,22 +130,18 @@ class DataService:
         """No more polls, and none of this service's reads still on their way (the app is
         ending, or its profile is being replaced)."""
         self._stopped = True
-        self._stop_timer()
+        self.stop_timer()
         workers = self.owner.workers
         for group in ("poll", "refresh", "refresh-rows"):
             workers.cancel_group(self.owner, group)
         self.opened.cancel()
-        if self._froze:
-            # What the first load froze may go now (the next profile freezes its own; a test
-            # process runs app after app, which must not pile up uncollectable).
-            self._froze = False
-            gc.unfreeze()
+        self.full_list.unfreeze()
 
     def set_paused(self, paused: bool) -> None:
         """Pause the polls, or resume them with a full list at once."""
         self.store.set_paused(paused)
         if paused:
-            self._stop_timer()
+            self.stop_timer()
         else:
             self.refresh_all()
 
@@ -185,9 +158,10 @@ class DataService:
         return ids
 
     def _needs_list(self, ids: set[str]) -> bool:
-        if self._list_due or not self._listed:
+        full_list = self.full_list
+        if full_list.due or not full_list.listed:
             return True
-        if self._polls_since_list + 1 >= self.full_every:
+        if full_list.polls + 1 >= self.full_every:
             return True
         if self.changes:
             return self.watermark is None  # no mark to read changes from: list, and mark
@@ -205,19 +179,21 @@ class DataService:
 
     # -- the poll -------------------------------------------------------------------------
 
-    def _stop_timer(self) -> None:
+    def stop_timer(self) -> None:
+        """No next poll until :meth:`arm` (a poll, or a full list by hand, starts now)."""
         if self.timer is not None:
             self.timer.stop()
             self.timer = None
 
-    def _arm(self) -> None:
-        self._stop_timer()
+    def arm(self) -> None:
+        """The next poll's timer, as the store's back-off says (none while paused or stopped)."""
+        self.stop_timer()
         if not self.store.state.paused and not self._stopped:
             self.timer = self.owner.set_timer(self.store.next_delay(), self.poll_now)
 
     def poll_now(self) -> None:
         """One poll now, as the timer would start it (the hot set, or the full list when due)."""
-        self._stop_timer()
+        self.stop_timer()
         # Workers get the coroutine function, never a coroutine: one cancelled before it ran
         # would be a coroutine never awaited (a warning on stderr, noise at exit). Textual's
         # WorkType reads ``async def -> None`` as Never, hence the ignores.
@@ -227,15 +203,15 @@ class DataService:
         try:
             ids = self.hot_set()
             if self._needs_list(ids):
-                await self._await_list()
+                await self.full_list.wait()
             elif self.changes:
                 if await self._read_changes():
-                    self._polls_since_list += 1
+                    self.full_list.polls += 1
             elif ids and await self._read_hot(ids):
-                self._polls_since_list += 1
+                self.full_list.polls += 1
             await self.opened.read_logs()
         finally:
-            self._arm()
+            self.arm()
 
     async def _read_changes(self) -> bool:
         """What changed since the watermark; the full list at once when the count does not add
@@ -251,14 +227,14 @@ class DataService:
             self.failed(error)
             return False
         if not read.ordered:
-            self._sort_fallback()
+            self.sort_fallback()
             ids = self.hot_set()
             return bool(ids) and await self._read_hot(ids)
         self._changes_size = next_page_size(read.recent)
         if read.newest is not None and read.newest > since:
             self.watermark = read.newest
         if not read.reached or self._count_off(read.total):
-            await self._await_list()
+            await self.full_list.wait()
             return False  # the list started the count of polls anew
         unseen = set() if self.fallback else blind(self.store, self.hot_set())
         if unseen:
@@ -272,12 +248,6 @@ class DataService:
         deleted, or deleted. Without a count, deletions wait for the next full list."""
         return total is not None and total != len(self.store.pipelines) + self.store.skipped
 
-    def _sort_fallback(self) -> None:
-        if self.changes:
-            self.changes = False
-            self.full_every = self._polls_in(FULL_LIST_SECONDS)
-            self.owner.notify(SORT_FALLBACK, title="Live refresh", markup=False, timeout=10)
-
     async def _read_hot(self, ids: set[str]) -> bool:
         try:
             read = await read_status(self.client, self.store, ids, self.observe)
@@ -286,10 +256,10 @@ class DataService:
             return False
         if not read.documents:
             self.fall_back()
-            await self._await_list()
+            await self.full_list.wait()
             return False
         if read.missing:
-            self._list_due = True  # perhaps deleted: the next full list will say
+            self.full_list.due = True  # perhaps deleted: the next full list will say
             for key in read.missing & self.opened.ids():
                 await self._read_one(key)
         self.succeeded()
@@ -307,88 +277,7 @@ class DataService:
     def refresh_all(self) -> None:
         """The full list now (``ctrl+r``, after a create, clone or delete): replaces one in
         flight, but cancels no status read."""
-        self._list_worker = self.owner.run_worker(
-            self._list_then_arm, group="refresh", exclusive=True
-        )
-
-    async def _await_list(self) -> None:
-        worker = self._list_worker
-        if worker is None or worker.is_finished:
-            worker = self._list_worker = self.owner.run_worker(
-                self._list, group="refresh", exclusive=True
-            )
-        with suppress(WorkerCancelled, WorkerFailed):
-            await worker.wait()
-
-    async def _list_then_arm(self) -> None:
-        self._stop_timer()
-        await self._list()
-        self._arm()
-
-    async def _list(self) -> None:
-        first = not self._listed
-        # Without a watermark yet (the first load), the newest stamp before the list: what
-        # changes while it is on its way is stamped later, so the first changes read starts
-        # there. Read beside the first page. A later list keeps the watermark it finds: it was
-        # read before the list began, so it bounds what changed meanwhile just as well.
-        mark = None
-        if self.changes and self.watermark is None:
-            mark = asyncio.ensure_future(read_mark(self.client))
-        try:
-            listed = await read_list(
-                self.client,
-                self.store,
-                self.observe,
-                progress=first,
-                page_size=self.page_size if first else min(self.page_size, REFRESH_PAGE),
-                preview=FIRST_PAGE if first else None,
-                ahead=FIRST_LOAD_AHEAD if first else 1,
-            )
-        except OpseraError as error:
-            await _drop(mark)
-            if first:
-                self.store.loading(None)
-            self.failed(error)
-            return
-        except asyncio.CancelledError:
-            if mark is not None:
-                mark.cancel()
-            raise
-        if mark is not None:
-            await self._take_mark(mark, complete=listed.complete)
-        if first:
-            # What start-up and the first load made lives as long as the app (modules, CSS, the
-            # first screen, the pipelines): out of the cyclic collector's way, its full passes
-            # neither stall the app (at ten thousand pipelines they, not the decoding, did) nor
-            # wait so long that Textual's cyclic garbage spreads Python's arenas (the soak's
-            # memory grew so). The young garbage goes first; once only: a later moment would
-            # freeze screens and messages that are soon garbage. ``stop`` undoes it.
-            gc.collect(1)
-            gc.freeze()
-            self._froze = True
-        self._listed = True
-        self._list_due = False
-        self._polls_since_list = 0
-        self.succeeded()
-
-    async def _take_mark(
-        self, mark: asyncio.Future[tuple[datetime | None, bool]], *, complete: bool
-    ) -> None:
-        """The stamp read before the first full list becomes the watermark, once the list is
-        complete (after an incomplete one a row may have slipped between pages: the next poll
-        lists again). A mark that failed leaves no watermark: the next poll lists again."""
-        try:
-            stamp, stamped = await mark
-        except OpseraError:
-            return
-        if not stamped:
-            self._sort_fallback()  # documents without updatedAt: no watermark can be kept
-        elif not complete:
-            return
-        elif stamp is not None:
-            self.watermark = stamp
-        elif stamp is None and self.watermark is None:
-            self.watermark = EPOCH  # an empty tenant: whatever comes is new
+        self.full_list.refresh()
 
     # -- after an action ------------------------------------------------------------------
 
@@ -401,7 +290,7 @@ class DataService:
 
     async def _rows(self, ids: list[str]) -> None:
         if self.fallback or self._cheaper_to_list(len(ids)):
-            await self._await_list()
+            await self.full_list.wait()
             return
         try:
             read = await read_status(self.client, self.store, ids, self.observe)
@@ -409,7 +298,7 @@ class DataService:
             return  # the next poll tells the story (and backs off) if the server is down
         if not read.documents:
             self.fall_back()
-            await self._await_list()
+            await self.full_list.wait()
 
     # -- the open details -----------------------------------------------------------------
 
@@ -439,7 +328,7 @@ class DataService:
         self.notifier.observe_changes(
             [pipelines[key] for key in change.updated if key in pipelines],
             change.removed,
-            announce=self._listed,
+            announce=self.full_list.listed,
         )
 
     def fall_back(self) -> None:
@@ -447,6 +336,13 @@ class DataService:
         if not self.fallback:
             self.fallback = True
             self.owner.notify(V1_FALLBACK, title="Live refresh", markup=False, timeout=10)
+
+    def sort_fallback(self) -> None:
+        """The server proved not to list by last update: the hot set by status, said once."""
+        if self.changes:
+            self.changes = False
+            self.full_every = self._polls_in(FULL_LIST_SECONDS)
+            self.owner.notify(SORT_FALLBACK, title="Live refresh", markup=False, timeout=10)
 
     def succeeded(self) -> None:
         """A read landed: the store's live state, and "back online" after an outage."""
@@ -457,7 +353,7 @@ class DataService:
         """A read failed: back off by the one rule, and say so once per outage."""
         started = self.store.failed(error, self.now())
         if self.timer is not None:
-            self._arm()  # the next try waits as the one rule says, not a whole interval
+            self.arm()  # the next try waits as the one rule says, not a whole interval
         if not started:
             return  # still the same outage: it was announced once already
         refused = isinstance(error, AuthenticationError | PermissionDeniedError)
