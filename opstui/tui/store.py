@@ -14,7 +14,7 @@ holds: the counts per state and the hot set (what can change by itself) are kept
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -31,6 +31,7 @@ from opstui.api import (
     is_transient,
 )
 from opstui.backoff import MAX_BACKOFF, REFUSED_RETRY, is_refusal, next_delay
+from opstui.tui.changed import PipelinesChanged
 from opstui.tui.data.merge import newer
 
 __all__ = [
@@ -88,42 +89,6 @@ class LiveState:
     """The user paused the refresh (the phase says why data may be old in any case)."""
     loading: Loading | None = None
     """While the first full list is landing page by page: how far it has come."""
-
-
-@dataclass(frozen=True)
-class PipelinesChanged:
-    """What one refresh changed. Published on :attr:`PipelineStore.changed`."""
-
-    pipelines: Mapping[str, Pipeline]
-    """Every pipeline known now, by id, in the server's order (the store's own mapping)."""
-    added: frozenset[str] = frozenset()
-    removed: frozenset[str] = frozenset()
-    status_changed: Mapping[str, tuple[PipelineStatus, PipelineStatus]] = field(
-        default_factory=dict
-    )
-    """Pipelines whose status moved, ``id -> (before, after)``."""
-    first: bool = False
-    """True for the first answer ever (nothing "changed" then: everything is new)."""
-    updated: frozenset[str] = frozenset()
-    """Pipelines whose document was replaced by a newer one, or added (a table redraws these)."""
-
-    @property
-    def empty(self) -> bool:
-        """Nothing was added, removed or replaced."""
-        return not (self.added or self.removed or self.updated)
-
-    def then(self, later: PipelinesChanged) -> PipelinesChanged:
-        """This change and ``later`` (the next one), as one."""
-        removed = (self.removed | later.removed) - later.added
-        added = (self.added | later.added) - removed
-        updated = (self.updated | later.updated) - removed
-        moved = dict(self.status_changed)
-        for key, (before, after) in later.status_changed.items():
-            moved[key] = (moved[key][0] if key in moved else before, after)
-        for key in [k for k, (before, after) in moved.items() if before == after or k in removed]:
-            del moved[key]
-        first = self.first or later.first
-        return PipelinesChanged(later.pipelines, added, removed, moved, first, updated)
 
 
 class PipelineStore:

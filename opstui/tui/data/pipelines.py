@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from opstui.api import NotFoundError, OpseraClient, Pipeline
 from opstui.api.listing import DEFAULT_PAGE_SIZE
+from opstui.tui.changed import ChangeSum
 from opstui.tui.data.merge import prepare
 from opstui.tui.store import Loading, PipelinesChanged, PipelineStore
 
@@ -153,7 +154,8 @@ async def read_list(
     :class:`OpseraError`. ``preview`` and ``ahead`` are :meth:`OpseraClient.pipeline_pages`'s.
     """
     read = ListRead()
-    held: PipelinesChanged | None = None
+    held: ChangeSum | None = None
+    """The pages after the first, summed as they land (published together at the end)."""
     try:
         listed = client.pipeline_pages(page_size=page_size, preview=preview, ahead=ahead)
         async with aclosing(listed) as pages:
@@ -171,12 +173,12 @@ async def read_list(
                 change = store.apply_page(page, gone=gone, publish=read.pages == 1, same=same)
                 observe(change)
                 if read.pages > 1:
-                    held = change if held is None else held.then(change)
+                    held = (held or ChangeSum()).add(change)
                 if progress:
                     store.loading(Loading(len(read.seen), page.total))
     finally:
         if held is not None:
-            store.publish(held)
+            store.publish(held.result())
     store.skipped = read.skipped
     if progress:
         store.loading(None)
