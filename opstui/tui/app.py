@@ -40,6 +40,7 @@ from opstui.tui.ending import EndingSignals, exit_code, signal_name
 from opstui.tui.format import safe_text
 from opstui.tui.keymap import normalize_keymap
 from opstui.tui.memory import IdleCollector
+from opstui.tui.navigation import Navigation
 from opstui.tui.notify import NEWS_GAP_SECONDS, TOAST_SECONDS, Notifier
 from opstui.tui.profile_switch import ProfileSwitching
 from opstui.tui.screens._explain import READ_ONLY
@@ -62,7 +63,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class OpstuiApp(ProfileSwitching, CrashReporting):
+class OpstuiApp(Navigation, ProfileSwitching, CrashReporting):
     """Opsera pipelines, live, in a terminal.
 
     Attributes:
@@ -303,34 +304,6 @@ class OpstuiApp(ProfileSwitching, CrashReporting):
         else:
             self.refresh_pipelines(done.sent)
 
-    # -- other screens --------------------------------------------------------------------
-
-    def open_details(self, pipeline: Pipeline) -> None:
-        """Push the details of ``pipeline``."""
-        from opstui.tui.screens.details import DetailsScreen
-
-        self.push_screen(DetailsScreen(pipeline, data=self.data, now=self.now, tenant=self.tenant))
-
-    def open_approvals(self) -> None:
-        """Show the approvals inbox over the pipelines (``A`` or escape comes back)."""
-        from opstui.tui.screens.approvals import ApprovalsScreen
-
-        if not isinstance(self.screen, ApprovalsScreen):
-            self.push_screen(ApprovalsScreen(self.store))
-
-    def close_approvals(self) -> None:
-        """Leave the approvals inbox for the pipelines screen under it."""
-        from opstui.tui.screens.approvals import ApprovalsScreen
-
-        if isinstance(self.screen, ApprovalsScreen) and len(self.screen_stack) > 1:
-            self.pop_screen()
-
-    def open_tasks(self) -> None:
-        """Show the tasks (their screen returns here with escape or ``t``)."""
-        from opstui.tui.screens.tasks import TasksScreen
-
-        self.push_screen(TasksScreen(self.task_feed, now=self.now, tenant=self.tenant))
-
     # -- profiles (the picker and the switch: opstui.tui.profile_switch) --------------------
 
     def _new_notifier(self, settings: Settings) -> Notifier:
@@ -345,38 +318,6 @@ class OpstuiApp(ProfileSwitching, CrashReporting):
         )
 
     # -- app keys -------------------------------------------------------------------------
-
-    def open_audit(self) -> None:
-        """Show the audit log, newest first (escape comes back)."""
-        from opstui.tui.screens.audit import AuditScreen
-
-        if not isinstance(self.screen, AuditScreen):
-            self.push_screen(AuditScreen(self.settings.audit_log, tenant=self.tenant))
-
-    def action_audit(self) -> None:
-        """The audit log: open it, or, from it, go back."""
-        from opstui.tui.screens.audit import AuditScreen
-
-        if isinstance(self.screen, AuditScreen):
-            self.screen.action_back()
-        else:
-            self.open_audit()
-
-    def active_keys(self, screen: Screen[Any] | None = None) -> list[Binding]:
-        """The keys of ``screen`` (the current one) and of the app, as the keymap left them."""
-        from opstui.tui.keyscopes import bindings_on
-
-        return bindings_on(screen or self.screen, type(self), self.keymap)
-
-    def action_help(self) -> None:
-        """Show every key of the current screen, where the keymap put it."""
-        from opstui.tui.dialogs import HelpScreen
-        from opstui.tui.keyscopes import help_sections
-
-        screen = self.screen
-        sections = getattr(screen, "KEY_HELP", None) or PipelinesScreen.KEY_HELP
-        resolved = help_sections(sections, self.active_keys(screen), self.keymap_problems)
-        self.push_screen(HelpScreen(sections=resolved))
 
     async def action_quit(self) -> None:
         """Quit; while an action is on its way, only after saying yes to the question."""
