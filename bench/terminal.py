@@ -18,6 +18,7 @@ Not a test: machines are noisy, so every figure is a median (or a percentile) of
 from __future__ import annotations
 
 import compileall
+import gc
 import os
 import re
 import shutil
@@ -66,8 +67,14 @@ def simulator(pipelines: int, *, live: bool) -> Iterator[SimServer]:
     """A seeded world on loopback; ``live`` runs its clock (runs advance, gates open)."""
     clock = RealClock(60.0) if live else ManualClock()
     world = World(seed=7, pipelines=pipelines, tasks=12, clock=clock)
-    with SimServer(world, token=TOKEN) as sim:
-        yield sim
+    try:
+        with SimServer(world, token=TOKEN) as sim:
+            yield sim
+    finally:
+        # The world shares this process with the next measure's simulator: drop it now, not
+        # at some later full collection walking it while that one answers.
+        del world
+        gc.collect()
 
 
 class Terminal:
