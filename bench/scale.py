@@ -235,8 +235,12 @@ async def measure(pipelines: int, scratch: Path) -> Figures:
             await pilot.press("asterisk")
             posts.clear()
             with Stalls() as stalls:
+                table_screen = app.screen
                 await pilot.press("r")
-                await pilot.pause()
+                for _ in range(600):  # the question for every marked pipeline, then the answer
+                    if app.screen is not table_screen:
+                        break
+                    await pilot.pause(0.05)
                 await pilot.press("y")
                 await app.workers.wait_for_complete()
                 await pilot.pause()
