@@ -196,3 +196,23 @@ def test_five_seconds_of_soak_keep_the_invariants(tmp_path: Path) -> None:
     assert figures["requests_app"] > 0, report
     assert figures["faults"] > 0, report
     assert (tmp_path / "soak" / "soak.json").exists()
+
+
+def test_the_server_log_leaves_out_a_hang_the_shutdown_cancelled_and_keeps_real_errors() -> None:
+    import asyncio
+    import logging
+
+    from tools.soak.run import _ServerLog
+
+    handler = _ServerLog()
+
+    def record(message: str, error: BaseException | None) -> logging.LogRecord:
+        info = (type(error), error, None) if error is not None else None
+        return logging.LogRecord("uvicorn.error", logging.ERROR, __file__, 1, message, (), info)
+
+    cancelled = asyncio.CancelledError("Task cancelled, timeout graceful shutdown exceeded")
+    handler.emit(record("Cancel 1 running task(s), timeout graceful shutdown exceeded", None))
+    handler.emit(record("Exception in ASGI application\n", cancelled))
+    assert handler.records == []
+    handler.emit(record("Exception in ASGI application\n", ValueError("a real bug")))
+    assert len(handler.records) == 1
