@@ -190,7 +190,9 @@ class OpseraClient(Reads):
         """
         body, targets = action_body(action, type, target, settings=settings, message=message)
         if action == "status":
-            answer = await self._transport.send("POST", "/api/v2/actions", body=body)
+            answer = await self._transport.send(
+                "POST", "/api/v2/actions", body=body, targets=len(targets)
+            )
             result = await self._result(action, type, targets, answer.content)
             if not result.documents:
                 self.status_documents = False
@@ -199,7 +201,9 @@ class OpseraClient(Reads):
             return result
         applied = f"created the {type}" if action == "create" else f"applied the {action}"
         mutation = Mutation(action, tuple(targets), applied)
-        answer = await self._transport.send("POST", "/api/v2/actions", body=body, mutation=mutation)
+        answer = await self._transport.send(
+            "POST", "/api/v2/actions", body=body, mutation=mutation, targets=len(targets)
+        )
         try:
             return await self._result(action, type, targets, answer.content)
         except InvalidResponseError:

@@ -35,7 +35,15 @@ from opstui.api.errors import (
 )
 from opstui.api.text import one_line
 
-__all__ = ["NO_RETRY", "Answer", "BearerAuth", "Mutation", "RetryPolicy", "Transport"]
+__all__ = [
+    "NO_RETRY",
+    "Answer",
+    "BearerAuth",
+    "Mutation",
+    "RetryPolicy",
+    "Transport",
+    "batch_timeout",
+]
 
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -168,6 +176,25 @@ def _retryable(error: OpseraError) -> bool:
     return isinstance(error, ConnectionFailedError | RequestTimeoutError)
 
 
+BATCH_FREE_TARGETS = 1000
+"""A request acting on this many ids or fewer waits the usual timeout."""
+SECONDS_PER_TARGET = 0.001
+"""Beyond them, one more second of wait per thousand ids: a server applies a batch id by id."""
+BATCH_TIMEOUT_CAP = 120.0
+"""The longest a batch waits, however large (unless the configured timeout is longer)."""
+
+
+def batch_timeout(base: float, targets: int) -> float:
+    """How long a request acting on ``targets`` ids waits for its answer.
+
+    A run on 40,000 pipelines is one request that a server applies one pipeline at a time:
+    with the usual 10 s it would end as "outcome unknown" although nothing went wrong, and a
+    mutation is never retried. So the wait grows with the batch, within a cap.
+    """
+    extra = max(0, targets - BATCH_FREE_TARGETS) * SECONDS_PER_TARGET
+    return max(base, min(base + extra, BATCH_TIMEOUT_CAP))
+
+
 class Transport:
     """Sends requests for the client: reads retried by the policy, mutations exactly once."""
 
@@ -196,12 +223,16 @@ class Transport:
         body: Any = None,
         params: dict[str, str] | None = None,
         mutation: Mutation | None = None,
+        targets: int = 1,
     ) -> Answer:
         """Send one request and read its answer whole; any failure is an OpseraError.
 
         ``mutation`` marks a request that changes something: it is sent once, and once it may
-        have reached the server every failure is an :class:`OutcomeUnknownError`.
+        have reached the server every failure is an :class:`OutcomeUnknownError`. ``targets``
+        is how many ids the request acts on: a large batch is given longer to answer
+        (:func:`batch_timeout`).
         """
+        wait = batch_timeout(self.timeout, targets)
         content = None if body is None else encode_body(body)
         headers = {"Content-Type": "application/json"} if content is not None else None
         policy = NO_RETRY if mutation is not None else self.retry
@@ -209,7 +240,7 @@ class Transport:
         while True:
             attempt += 1
             try:
-                return await self._once(method, path, content, headers, params, mutation)
+                return await self._once(method, path, content, headers, params, mutation, wait)
             except OpseraError as exc:
                 if not _retryable(exc):
                     raise
@@ -227,13 +258,14 @@ class Transport:
         headers: dict[str, str] | None,
         params: dict[str, str] | None,
         mutation: Mutation | None,
+        wait: float,
     ) -> Answer:
         if self.http.is_closed:
             # The app is ending (or the profile changed): nothing leaves, so nothing was applied.
             raise ConnectionFailedError(f"not sent to {self.host}: the client was closed")
         try:
             request = self.http.build_request(
-                method, path, content=content, headers=headers, params=params
+                method, path, content=content, headers=headers, params=params, timeout=wait
             )
         except (httpx.InvalidURL, httpx.HTTPError, httpx.StreamError, ValueError) as exc:
             raise RequestRefusedError(
@@ -242,7 +274,7 @@ class Transport:
         try:
             response = await self.http.send(request, stream=True)
         except (httpx.HTTPError, httpx.StreamError, httpx.InvalidURL) as exc:
-            raise self._failure(exc, mutation, reading=False) from None
+            raise self._failure(exc, mutation, wait, reading=False) from None
         try:
             try:
                 await response.aread()
@@ -251,7 +283,7 @@ class Transport:
                 if not response.is_success:
                     raw = b""  # the status says enough; the body was only an explanation
                 else:
-                    raise self._failure(exc, mutation, reading=True) from None
+                    raise self._failure(exc, mutation, wait, reading=True) from None
         finally:
             with suppress(httpx.HTTPError, httpx.StreamError):
                 await response.aclose()
@@ -270,10 +302,10 @@ class Transport:
         return one_line(self._redact(str(exc)), 120) or type(exc).__name__
 
     def _failure(
-        self, exc: BaseException, mutation: Mutation | None, *, reading: bool
+        self, exc: BaseException, mutation: Mutation | None, timeout: float, *, reading: bool
     ) -> OpseraError:
         """The client's error for an httpx failure, sending (``reading`` False) or reading."""
-        host, timeout = self.host, self.timeout
+        host = self.host
         if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
             return RequestTimeoutError(f"could not connect to {host} within {timeout:g} s")
         if isinstance(exc, _NOT_SENT) and not reading:

@@ -25,6 +25,7 @@ from opstui.api import (
     ServerError,
     TransportError,
 )
+from opstui.api.transport import batch_timeout
 from opstui.sim.server import SimServer
 from opstui.sim.world import World
 from tests.conftest import TOKEN
@@ -206,6 +207,31 @@ async def test_a_timeout_on_a_mutation_is_an_unknown_outcome_sent_once(
         assert "may have created the clone" in caught.value.message
     else:
         assert len(sim.requests) == 1
+
+
+async def test_a_large_batch_is_given_longer_to_answer(sim: SimServer) -> None:
+    """A server applies a batch id by id: a run on thousands of pipelines waits longer than
+    the usual timeout before it is called unknown (one second more per thousand ids)."""
+    answer = b'{"status": "success", "message": "ok"}'
+    small = ["5fd56d90979ee048ee660624"]
+    large = [f"{n:024x}" for n in range(1, 1801)]  # 800 beyond the free 1,000: +0.8 s
+    async with OpseraClient(sim.base_url, TOKEN, timeout=0.25, retry=NO_WAIT) as client:
+        sim.add_fault("POST", ACTIONS, status=200, body=answer, delay=0.6)
+        with pytest.raises(OutcomeUnknownError) as caught:
+            await client.run_pipelines(small)
+        assert "no answer within 0.25 s" in caught.value.message
+        sim.add_fault("POST", ACTIONS, status=200, body=answer, delay=0.6)
+        result = await client.run_pipelines(large)
+    assert result.status == "success"
+    assert sent(sim, "POST", ACTIONS) == 2, "each sent once"
+
+
+def test_the_wait_for_a_batch_grows_with_it_within_a_cap() -> None:
+    assert batch_timeout(10.0, 0) == batch_timeout(10.0, 1000) == 10.0
+    assert batch_timeout(10.0, 11_000) == pytest.approx(20.0)
+    assert batch_timeout(10.0, 40_000) == pytest.approx(49.0)
+    assert batch_timeout(10.0, 10**7) == 120.0
+    assert batch_timeout(300.0, 50_000) == 300.0, "a longer configured timeout is kept"
 
 
 @pytest.mark.parametrize("name", list(MUTATIONS))
