@@ -43,7 +43,8 @@ class TargetResult:
 
 @dataclass
 class ActionOutcome:
-    """The per-target results of an action, plus copies of the documents of the targets that still exist."""
+    """The per-target results of an action; for ``status`` and ``update``, copies of the documents
+    of the targets that still exist."""
 
     results: list[TargetResult]
     documents: list[Doc] = field(default_factory=list)

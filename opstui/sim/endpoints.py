@@ -308,12 +308,13 @@ def _outcome(options: SimOptions, action: str, outcome: ActionOutcome) -> Respon
         if result.run_count is not None:
             item["runCount"] = result.run_count
         results.append(item)
-    answer = {
+    answer: dict[str, Any] = {
         "status": outcome.status,
         "message": outcome.message,
         "results": results,
-        "data": outcome.documents,
     }
+    if action in ("status", "update"):
+        answer["data"] = outcome.documents
     bare = None
     if action == "status":
         bare = v1_body(answer) if options.status_shape == "v1" else None
