@@ -354,10 +354,11 @@ def scale(sizes: list[int], scratch: Path) -> None:
             )
         report(
             f"batch run on all {count:,} marked",
-            f"{found.batch_requests} requests",
+            f"{found.batch_requests} requests, {found.batch_answered} answered",
             f"(+{found.batch_rechecks} status re-check; longest stall {ms(found.batch_stall)})",
             key=f"batch:{count}",
             requests=found.batch_requests,
+            answered=found.batch_answered,
             seconds=found.batch_stall,
         )
         ratio = found.bytes_a_minute / max(1, found.relist_bytes_a_minute)

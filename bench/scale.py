@@ -52,6 +52,9 @@ class Figures:
     refresh_stall: float = 0.0
     keys: dict[str, float] = field(default_factory=dict)
     batch_requests: int = 0
+    """Action requests the batch sent, counted as they leave (an unanswered one counts)."""
+    batch_answered: int = 0
+    """Of those, how many had an answer (one that timed out is outcome unknown)."""
     batch_rechecks: int = 0
     batch_stall: float = 0.0
     bytes_a_minute: int = 0
@@ -178,19 +181,25 @@ async def measure(pipelines: int, scratch: Path) -> Figures:
             audit_log=scratch / "audit.log",
         )
         app = OpstuiApp(settings)
-        received: list[int] = []
         posts: list[str] = []
+        answered: list[str] = []
+
+        def action_of(request: httpx.Request) -> str:
+            try:
+                return str(json.loads(request.content).get("action"))
+            except (ValueError, AttributeError):
+                return request.url.path
+
+        async def on_request(request: httpx.Request) -> None:
+            if request.method == "POST":
+                posts.append(action_of(request))
 
         async def on_response(response: httpx.Response) -> None:
-            await response.aread()
-            received.append(len(response.content))
             if response.request.method == "POST":
-                try:
-                    posts.append(str(json.loads(response.request.content).get("action")))
-                except (ValueError, AttributeError):
-                    posts.append(response.request.url.path)
+                answered.append(action_of(response.request))
 
         async with app.run_test(size=SIZE) as pilot:
+            app.client._http.event_hooks["request"].append(on_request)
             app.client._http.event_hooks["response"].append(on_response)
             await app.workers.wait_for_complete()
             await pilot.pause()
@@ -234,6 +243,7 @@ async def measure(pipelines: int, scratch: Path) -> Figures:
 
             await pilot.press("asterisk")
             posts.clear()
+            answered.clear()
             with Stalls() as stalls:
                 table_screen = app.screen
                 await pilot.press("r")
@@ -247,6 +257,7 @@ async def measure(pipelines: int, scratch: Path) -> Figures:
             figures.batch_stall = stalls.worst
             # The action itself; the status re-check before it is a read (counted apart).
             figures.batch_requests = sum(1 for action in posts if action != "status")
+            figures.batch_answered = sum(1 for action in answered if action != "status")
             figures.batch_rechecks = sum(1 for action in posts if action == "status")
     figures.bytes_a_minute, figures.relist_bytes_a_minute = await bytes_a_minute(pipelines, scratch)
     return figures

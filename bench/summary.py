@@ -108,13 +108,15 @@ def goal_table(figures: Figures) -> list[Line]:
         lines.append(Line(f"{name}, {int(count):,}", _ms(seconds), "", "<= 100 ms", seconds <= 0.1))
     for count in _sizes(figures, "batch"):
         found = figures[f"batch:{count}"]
+        answered = found.get("answered", found["requests"])  # JSON from before it was counted
         lines.append(
             Line(
                 f"a batch run on {count:,} marked",
-                f"{found['requests']} action request(s), longest stall {_ms(found['seconds'])}",
+                f"{found['requests']} action request(s), {answered} answered, "
+                f"longest stall {_ms(found['seconds'])}",
                 "",
-                "one request, no stall > 100 ms",
-                found["requests"] == 1 and found["seconds"] <= 0.1,
+                "one request, answered, no stall > 100 ms",
+                found["requests"] == answered == 1 and found["seconds"] <= 0.1,
             )
         )
     for count in _sizes(figures, "bytes"):

@@ -17,6 +17,7 @@ def test_each_goal_is_judged_against_its_floor_and_limit() -> None:
         "key:floor:10000": {"p50_s": 0.02, "p99_s": 0.03, "max_s": 0.03, "lost": 0},
         "view:a sort (o):10000": {"seconds": 0.3},
         "batch:10000": {"requests": 1, "seconds": 0.05},
+        "batch:50000": {"requests": 1, "answered": 0, "seconds": 0.05},
         "bytes:10000": {"ratio": 0.08},
         "peak:opstui:10000": {"bytes": 130 * MIB},
         "idle:opstui": {"cpu": 0.004},
@@ -31,6 +32,7 @@ def test_each_goal_is_judged_against_its_floor_and_limit() -> None:
         "Down key to frame during live refresh, 10,000": True,
         "a sort (o), 10,000": False,
         "a batch run on 10,000 marked": True,
+        "a batch run on 50,000 marked": False,  # sent, but its answer never came: outcome unknown
         "bytes a minute of live refresh, 10,000": True,
         "peak memory during live refresh, 10,000": False,
         "idle CPU, 40 pipelines, default refresh": True,
