@@ -157,6 +157,30 @@ async def test_the_summary_is_repainted_only_when_it_changes(make_app: MakeApp) 
         assert f"{PIPELINES} marked" in str(bar.query_one("#summary-left", Static).content)
 
 
+async def test_every_sort_says_so_without_a_layout(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        right = app.screen.query_one("#summary-right", Static)
+        width = right.size.width
+        layouts: list[bool] = []
+        update = right.update
+
+        def counting(*args: Any, **options: Any) -> Any:
+            layouts.append(bool(options.get("layout", True)))
+            return update(*args, **options)
+
+        right.update = counting  # type: ignore[method-assign]
+        said = set()
+        for key in ("o", "o", "o", "O", "o"):  # state, last run, run number, reversed, name
+            await pilot.press(key)
+            await pilot.pause()
+            said.add(str(right.content).strip())
+            assert right.size.width == width
+        assert len(said) == 5, said
+        assert layouts == [False] * 5, "another sort's words took the same width"
+
+
 def type_ahead(app: object, keys: list[str]) -> None:
     """Post keys straight to the driver, as a terminal sends them, without waiting in between."""
     driver = app._driver  # type: ignore[attr-defined]

@@ -161,6 +161,29 @@ def test_many_changes_sort_everything_again_with_the_same_result() -> None:
     assert view.order == expected(fresh, "last", True)
 
 
+@pytest.mark.parametrize("change", ["states", "names", "one gone"])
+def test_a_new_sort_after_a_refresh_sorts_as_a_plain_sort_would(change: str) -> None:
+    """The order by name is kept between sorts: a refresh that renamed, added or removed a
+    pipeline must not leave a stale one behind (a refresh of states keeps it)."""
+    docs = documents()
+    view = PipelineView(haystack)
+    view.sync(by_id(docs))
+    view.set_view(sort="state")  # the order by name is worked out and kept
+    fresh = by_id(docs)
+    for index in (5, 50, 150):
+        doc = copy.deepcopy(docs[index])
+        doc["workflow"]["run_count"] = 30_000 + index
+        if change == "names":
+            doc["name"] = f"{'0' if index % 2 else 'zz'}-renamed-{index}"
+        fresh[doc["_id"]] = Pipeline.model_validate(doc)
+    if change == "one gone":
+        del fresh[docs[8]["_id"]]
+    view.update(fresh, [docs[index]["_id"] for index in (5, 8, 50, 150)])
+    for sort, descending in (("run", True), ("last", False), ("name", True), ("state", True)):
+        view.set_view(sort=sort, descending=descending)
+        assert view.order == expected(fresh, sort, descending), (sort, descending)
+
+
 def test_a_new_view_reports_whether_the_order_may_have_moved() -> None:
     view = PipelineView(haystack)
     view.sync(by_id(documents(40)))

@@ -57,6 +57,9 @@ CHANGE_HIGHLIGHT_SECONDS = 2.0
 RETIME_SECONDS = 15.0
 """How often the relative times are brought up to date when nothing else changed."""
 
+SORTED_BY_WIDTH = max(len(f"sorted by {name} ^") for name in SORT_NAMES.values())
+"""The widest ``sorted by ...`` (its place keeps one width: another sort lays nothing out)."""
+
 
 class PipelinesScreen(PipelineActions, ActingScreen):
     """The main screen: the pipelines table between a status line and the footer.
@@ -239,7 +242,7 @@ class PipelinesScreen(PipelineActions, ActingScreen):
                 left.append(f" ({hidden} not shown)")
         arrow = ARROWS[1 if self.sort_descending else 0]
         right = Text(f"sorted by {SORT_NAMES[self.sort_key]} {arrow}")
-        self.filter_bar.set_summary(left, right)
+        self.filter_bar.set_summary(left, right, right_width=SORTED_BY_WIDTH)
 
     # -- marks ----------------------------------------------------------------------------
 
