@@ -16,6 +16,7 @@ from opstui.api import (
     RequestRefusedError,
     RetryPolicy,
 )
+from opstui.api.client import OFF_LOOP_IDS
 from opstui.sim.server import SimServer
 from tests.conftest import TOKEN
 
@@ -334,6 +335,10 @@ async def test_activity_log_newest_first_and_per_run(client: OpseraClient, sim: 
         (lambda c: c.run_pipelines([]), "no pipeline given"),
         (lambda c: c.run_pipelines(["  "]), "cannot be blank"),
         (lambda c: c.run_pipelines(["a b"]), "not a valid pipeline id"),
+        (  # a batch large enough to be checked in a thread keeps the rule
+            lambda c: c.run_pipelines([f"p{n}" for n in range(OFF_LOOP_IDS)] + ["a b"]),
+            "not a valid pipeline id",
+        ),
         (lambda c: c.action("run", "pipeline", "p1"), "list of ids"),
         (lambda c: c.clone_pipeline("p1", ""), "needs a name"),
         (lambda c: c.action("create", "pipeline"), "needs settings"),
@@ -351,6 +356,17 @@ async def test_duplicate_ids_are_sent_once(client: OpseraClient, sim: SimServer)
     [done] = await pick(client, PipelineStatus.SUCCESS)
     await client.run_pipelines([done.id, done.id])
     assert actions_sent(sim)[0]["target"] == [done.id]
+
+
+async def test_a_large_batch_is_built_off_the_loop_in_order_each_id_once(
+    client: OpseraClient, sim: SimServer
+) -> None:
+    ids = [p.id for p in await client.list_pipelines()]
+    repeated = ids * (OFF_LOOP_IDS // len(ids) + 1)
+    assert len(repeated) >= OFF_LOOP_IDS
+    result = await client.action("status", "pipeline", repeated)
+    assert actions_sent(sim)[-1]["target"] == ids
+    assert result.documents and {p.id for p in result.pipelines} == set(ids)
 
 
 def test_bad_base_url_and_missing_token_are_refused() -> None:
