@@ -7,6 +7,7 @@ contract, or :class:`RequestRefusedError` says why not.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
@@ -17,8 +18,10 @@ from opstui.api.text import one_line
 
 __all__ = [
     "ACTIONS",
+    "OFF_LOOP_IDS",
     "TargetType",
     "action_body",
+    "action_body_off_loop",
     "clean_ids",
     "clone_document",
     "clone_name",
@@ -26,6 +29,9 @@ __all__ = [
 ]
 
 TargetType = Literal["pipeline", "task"]
+
+OFF_LOOP_IDS = 5_000
+"""A batch of this many ids or more is checked and built into its body in a thread."""
 
 ACTIONS: dict[str, frozenset[str]] = {
     "status": frozenset({"pipeline", "task"}),
@@ -116,6 +122,23 @@ def action_body(
     elif message is not None:
         raise RequestRefusedError(f"{action} takes no message")
     return body, targets
+
+
+async def action_body_off_loop(
+    action: str,
+    type: str,
+    target: Sequence[str] | str | None = None,
+    *,
+    settings: dict[str, Any] | None = None,
+    message: str | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """:func:`action_body`, in a thread for a large batch (each id is checked: at 50,000,
+    about 90 ms of Python), so an app's keys stay responsive."""
+    if isinstance(target, str) or target is None or len(target) < OFF_LOOP_IDS:
+        return action_body(action, type, target, settings=settings, message=message)
+    return await asyncio.to_thread(
+        action_body, action, type, target, settings=settings, message=message
+    )
 
 
 def edit_settings(name: str | None, description: str | None) -> dict[str, Any]:

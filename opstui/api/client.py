@@ -26,7 +26,7 @@ from opstui import __version__
 from opstui.api.bodies import (
     ACTIONS,
     TargetType,
-    action_body,
+    action_body_off_loop,
     clean_ids,
     clone_document,
     clone_name,
@@ -60,9 +60,6 @@ from opstui.api.reads import Reads
 from opstui.api.text import one_line
 from opstui.api.trace import TraceError, TracingTransport
 from opstui.api.transport import BearerAuth, Mutation, RetryPolicy, Transport
-
-OFF_LOOP_IDS = 5_000
-"""A batch of this many ids or more is checked and built into its body in a thread."""
 
 __all__ = [
     "ACTIONS",
@@ -191,13 +188,9 @@ class OpseraClient(Reads):
         anything is sent. Only ``status`` is retried; any other action that may have been
         applied without its answer being read raises :class:`OutcomeUnknownError`.
         """
-        if isinstance(target, list | tuple) and len(target) >= OFF_LOOP_IDS:
-            # Each id is checked (at 50,000, about 90 ms of Python): not on an app's event loop.
-            body, targets = await asyncio.to_thread(
-                action_body, action, type, target, settings=settings, message=message
-            )
-        else:
-            body, targets = action_body(action, type, target, settings=settings, message=message)
+        body, targets = await action_body_off_loop(
+            action, type, target, settings=settings, message=message
+        )
         if action == "status":
             answer = await self._transport.send(
                 "POST", "/api/v2/actions", body=body, targets=len(targets)

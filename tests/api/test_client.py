@@ -16,7 +16,7 @@ from opstui.api import (
     RequestRefusedError,
     RetryPolicy,
 )
-from opstui.api.client import OFF_LOOP_IDS
+from opstui.api.bodies import OFF_LOOP_IDS
 from opstui.sim.server import SimServer
 from tests.conftest import TOKEN
 
