@@ -208,10 +208,7 @@ class PipelineView:
         for key, pipeline in pipelines.items():
             entry = entries.get(key)
             if entry is None or entry.pipeline is not pipeline:
-                new = _entry(pipeline, self._haystack(pipeline))
-                if entry is None or entry.name != new.name:
-                    self._by_name = None
-                entry = new
+                entry = self._new_entry(entry, pipeline)
                 touched.add(key)
             fresh[key] = entry
         if len(fresh) != len(entries) or touched:
@@ -244,9 +241,7 @@ class PipelineView:
                     touched.add(key)
                     self._by_name = None
             elif entry is None or entry.pipeline is not pipeline:
-                new = entries[key] = _entry(pipeline, self._haystack(pipeline))
-                if entry is None or entry.name != new.name:
-                    self._by_name = None
+                entries[key] = self._new_entry(entry, pipeline)
                 touched.add(key)
         if len(entries) != len(pipelines):
             return touched | self.sync(pipelines)
@@ -254,6 +249,14 @@ class PipelineView:
             self._resort(touched)
             self._refilter()
         return touched
+
+    def _new_entry(self, old: _Entry | None, pipeline: Pipeline) -> _Entry:
+        """The entry of a new or replaced pipeline; the order by name is dropped when the
+        pipeline is new or renamed (a changed state keeps it)."""
+        entry = _entry(pipeline, self._haystack(pipeline))
+        if old is None or old.name != entry.name:
+            self._by_name = None
+        return entry
 
     # -- the view's parameters ------------------------------------------------------------
 
