@@ -79,13 +79,17 @@ def simulator(pipelines: int, *, live: bool) -> Iterator[SimServer]:
         gc.collect()
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/PID/stat`` after the command's name (the state is the first)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def _running(pid: int) -> bool:
     """Whether process ``pid`` is still running (a zombie waiting for its parent is not)."""
     try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return _stat(pid)[0] != "Z"
     except (OSError, IndexError):
         return False
-    return state != "Z"
 
 
 OUTLIVED = 10.0
@@ -346,7 +350,7 @@ def _proc_status(pid: int, field: str) -> int:
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
