@@ -24,7 +24,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel as Severity
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.signal import Signal
 
 from opstui.api import OpseraClient, Pipeline, RetryPolicy, Task
@@ -208,7 +208,11 @@ class OpstuiApp(Navigation, ProfileSwitching, CrashReporting):
         self._ending.catch()
         self.data.start()
         # Full collections at idle moments (why: opstui/tui/memory.py).
-        self.idle_collector = IdleCollector(self, ready=lambda: self.data.froze)
+        self.idle_collector = IdleCollector(
+            self,
+            ready=lambda: self.data.froze,
+            at_rest=lambda: not any(isinstance(s, ModalScreen) for s in self.screen_stack),
+        )
         self.idle_collector.start()
 
     def _apply_theme(self) -> None:

@@ -17,6 +17,14 @@ seconds and runs one once :data:`GROWTH` objects more than after the last one ar
 oldest generation, at a moment the app's message queue is empty (no key waiting): the garbage
 waiting there stays below that. The soak measured why: 40,000 objects (5 MiB) of garbage
 waited a full pass for a minute, and took four arenas the app kept.
+
+What a pass finds alive it may freeze too (:data:`FREEZE_AT`): after a batch on every pipeline
+or a list that replaced thousands, the new records, the view's entries and the search texts
+are all young, and at fifty thousand pipelines one pass over them stopped the app for 60-150
+ms, at every pass, until the next batch. Frozen, they are freed as before when let go (by
+their reference count: none is in a cycle); only a cycle alive at the freeze and let go later
+is never collected, which is why a pass freezes only when so much survived (the data, not the
+screens) and no dialog is open (a dialog is a cycle soon let go).
 """
 
 from __future__ import annotations
@@ -30,7 +38,7 @@ from typing import Any
 from textual.app import App
 from textual.timer import Timer
 
-__all__ = ["GROWTH", "INTERVAL", "IdleCollector"]
+__all__ = ["FREEZE_AT", "GROWTH", "INTERVAL", "IdleCollector"]
 
 INTERVAL = 5.0
 """Seconds between two looks at the oldest generation (a look counts it, nothing more)."""
@@ -39,6 +47,10 @@ GROWTH = 10_000
 """Objects more in the oldest generation than after the last full collection that make the
 next look collect (about a mebibyte of Textual's garbage; CPython's own rule waits for a
 quarter of what lived there, and what is frozen counts)."""
+
+FREEZE_AT = 20_000
+"""Objects alive after a pass, not frozen, from which the pass freezes them (a new generation of
+the data: two objects a pipeline at least; the app at forty pipelines keeps a few thousand)."""
 
 
 @dataclass
@@ -50,12 +62,16 @@ class Collected:
     """Unreachable objects the last collection freed."""
     longest: float = 0.0
     """The longest collection, in seconds of process CPU time."""
+    frozen: int = 0
+    """Objects the passes froze, in all."""
+    freezes: int = 0
 
 
 class IdleCollector:
     """A full ``gc.collect()`` when the oldest generation grew by ``growth`` objects (0: at
     every look), looked at every ``interval`` seconds while the app is idle, once ``ready``
-    says the first load is frozen.
+    says the first load is frozen; what survives it is frozen when it is ``freeze_at``
+    objects or more (0: never) and ``at_rest`` says nothing short-lived is open.
 
     A look is cheap at rest: it asks ``ready`` (not ``gc.get_freeze_count()``, which on Python
     3.11 walks every frozen object: 15 ms a look, most of the app's idle CPU) and counts the
@@ -69,11 +85,15 @@ class IdleCollector:
         growth: int = GROWTH,
         *,
         ready: Callable[[], bool] = lambda: True,
+        freeze_at: int = FREEZE_AT,
+        at_rest: Callable[[], bool] = lambda: True,
     ) -> None:
         self.app = app
         self.interval = interval
         self.growth = growth
         self.ready = ready
+        self.freeze_at = freeze_at
+        self.at_rest = at_rest
         self.collected = Collected()
         self._timer: Timer | None = None
         self._after_last = 0
@@ -113,14 +133,22 @@ class IdleCollector:
         return True
 
     def collect(self) -> int:
-        """A full collection; returns what it freed."""
+        """A full collection, then a freeze of what survived if it is that much; returns what
+        the collection freed."""
+        collected = self.collected
         started = time.process_time()
         found = gc.collect()
+        survivors = len(gc.get_objects(generation=2))
+        if self.freeze_at and survivors >= self.freeze_at and self.at_rest():
+            gc.freeze()
+            collected.frozen += survivors
+            collected.freezes += 1
+            survivors = 0
         spent = time.process_time() - started
-        self.collected.runs += 1
-        self.collected.found = found
-        self.collected.longest = max(self.collected.longest, spent)
-        self._after_last = len(gc.get_objects(generation=2))
+        collected.runs += 1
+        collected.found = found
+        collected.longest = max(collected.longest, spent)
+        self._after_last = survivors
         self._promotions = _middle_passes()
         return found
 

@@ -22,6 +22,8 @@ from opstui.api import (
     PipelineStatus,
     Task,
 )
+from opstui.tui.data.pipelines import status_of
+from opstui.tui.flights import Kind
 from opstui.tui.format import safe_text
 from opstui.tui.slices import in_slices
 
@@ -187,7 +189,7 @@ def _applied(action: str, before: Pipeline | Task, after: Pipeline | Task, answe
 async def recheck(
     client: OpseraClient,
     action: str,
-    kind: str,
+    kind: Kind,
     items: Sequence[Pipeline | Task],
     answer: Any = None,
 ) -> tuple[str, Severity]:
@@ -201,10 +203,7 @@ async def recheck(
     ids = [item.id for item in items]
     fresh: Sequence[Pipeline | Task]
     try:
-        if kind == "pipeline":
-            fresh = await client.pipeline_status(ids)
-        else:
-            fresh = await client.task_status(ids)
+        fresh = await status_of(client, kind, ids)
     except NotFoundError:
         fresh = Listing([], complete=True)  # a 404 for them: none exists any more
     except OpseraError as error:

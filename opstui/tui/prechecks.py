@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from opstui.api import Listing, NotFoundError, OpseraClient, OpseraError, Pipeline, Task
 from opstui.api.rules import why_not
 from opstui.tui.asking import name_of
+from opstui.tui.data.pipelines import status_of
 from opstui.tui.flights import Kind
 from opstui.tui.outcomes import MAX_LISTED, Severity, listed
 from opstui.tui.slices import in_slices
@@ -33,12 +34,6 @@ def gate_of(item: Pipeline | Task) -> tuple[int, str] | None:
     return None
 
 
-async def _status(client: OpseraClient, kind: Kind, ids: list[str]) -> Sequence[Pipeline | Task]:
-    if kind == "pipeline":
-        return await client.pipeline_status(ids)
-    return await client.task_status(ids)
-
-
 async def still_eligible(
     client: OpseraClient,
     action: str,
@@ -50,7 +45,7 @@ async def still_eligible(
     rest are not. Empty when the status could not be re-checked (nothing may be sent then)."""
     ids = [item.id for item in items]
     try:
-        fresh = await _status(client, kind, ids)
+        fresh = await status_of(client, kind, ids)
     except NotFoundError:
         # A 404 for the ids asked: none of them exists any more.
         what = name_of(items[0]) if len(items) == 1 else f"none of the {len(items)} {kind}s"

@@ -24,6 +24,7 @@ from opstui.audit import AuditEntry, AuditLog, AuditTarget
 from opstui.sim.clock import ManualClock
 from opstui.sim.server import SimServer
 from opstui.sim.world import World
+from opstui.tui.data.pipelines import STATUS_BATCH
 from opstui.tui.dialogs import ConfirmDialog, Target
 from opstui.tui.dialogs._base import TargetLines
 from opstui.tui.flights import Flights, InFlight
@@ -81,6 +82,15 @@ async def test_a_run_on_every_marked_pipeline_is_one_request_and_one_line_writte
         await settle(pilot)
 
         assert action_bodies(sim, "run") == [body("run", eligible)]
+        actions = [r.body for r in sim.requests if r.method == "POST" and isinstance(r.body, dict)]
+        rechecks = actions[: [a["action"] for a in actions].index("run")]
+        # The re-check before it: batches of a list page's size at most, every target once.
+        assert len(eligible) > STATUS_BATCH
+        sizes = [
+            min(STATUS_BATCH, len(eligible) - n) for n in range(0, len(eligible), STATUS_BATCH)
+        ]
+        assert [len(a["target"]) for a in rechecks] == sizes
+        assert sorted(t for a in rechecks for t in a["target"]) == sorted(eligible)
         [line] = audit_lines(audit_path)
         assert [t["id"] for t in line["targets"]] == eligible
         assert [o["target"] for o in line["outcomes"]] == eligible

@@ -256,6 +256,59 @@ async def test_the_idle_collection_waits_for_the_frozen_first_load_and_for_quiet
         assert collector.collected.runs == runs + 1
 
 
+class _Leaf:
+    """An object in no cycle: its reference count frees it, frozen or not."""
+
+
+def _is_collectable(thing: object) -> bool:
+    return any(other is thing for other in gc.get_objects(generation=2))
+
+
+async def test_a_pass_that_leaves_a_new_generation_of_data_freezes_it(
+    make_app: MakeApp, sim: SimServer
+) -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        collector = app.idle_collector
+        collector.growth = 0
+        assert collector.tick()
+        assert collector.collected.freezes == 0  # forty pipelines leave far less than that
+
+        collector.freeze_at = 1  # as a new generation of ten thousand records would
+        data = [_Leaf() for _ in range(3)]
+        assert collector.tick()
+        assert collector.collected.freezes == 1
+        assert collector.collected.frozen >= len(data)
+        assert not _is_collectable(data)  # out of every later pass's way
+        gone = weakref.ref(data[0])
+        del data
+        assert gone() is None  # let go, it is freed all the same: frozen is not kept
+        app.data.stop()  # unfreezes what the first load and the pass froze alike
+        assert not app.data.froze
+
+
+async def test_no_freeze_while_a_dialog_is_open(make_app: MakeApp, sim: SimServer) -> None:
+    # A dialog is a cycle of widgets let go in a moment: frozen, it would never be collected.
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        collector = app.idle_collector
+        collector.growth = 0
+        collector.freeze_at = 1
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        dialog = app.screen
+        assert collector.tick()
+        assert collector.collected.freezes == 0
+        assert _is_collectable(dialog)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert collector.tick()
+        assert collector.collected.freezes == 1
+
+
 async def test_an_idle_look_counts_the_oldest_generation_only_after_a_pass_promoted_to_it(
     make_app: MakeApp, sim: SimServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

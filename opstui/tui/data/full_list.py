@@ -128,8 +128,9 @@ class FullList:
             # first screen, the pipelines): out of the cyclic collector's way, its full passes
             # neither stall the app (at ten thousand pipelines they, not the decoding, did) nor
             # wait so long that Textual's cyclic garbage spreads Python's arenas (the soak's
-            # memory grew so). The young garbage goes first; once only: a later moment would
-            # freeze screens and messages that are soon garbage. ``unfreeze`` undoes it.
+            # memory grew so). The young garbage goes first. A later freeze is the idle
+            # collector's, after a full pass, when a new generation of the data survived it
+            # (opstui/tui/memory.py). ``unfreeze`` undoes both.
             gc.collect(1)
             gc.freeze()
             self.froze = True

@@ -8,6 +8,8 @@ Two reads, each merged into the store as it lands (by ``updatedAt``: the newer d
   as it lands; a failed page keeps the pages that landed, and only a complete read removes the
   pipelines it did not bring.
 
+:func:`status_of` reads in the same batches for an action's re-checks, which merge nothing.
+
 Neither knows of timers, workers or toasts: :mod:`opstui.tui.data.service` decides when.
 """
 
@@ -17,11 +19,13 @@ import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
+from typing import Any
 
-from opstui.api import NotFoundError, OpseraClient, Pipeline
+from opstui.api import Listing, NotFoundError, OpseraClient, Pipeline, Task
 from opstui.api.listing import DEFAULT_PAGE_SIZE
 from opstui.tui.changed import ChangeSum
 from opstui.tui.data.merge import prepare
+from opstui.tui.flights import Kind
 from opstui.tui.store import Loading, PipelinesChanged, PipelineStore
 
 __all__ = [
@@ -36,11 +40,14 @@ __all__ = [
     "batches",
     "read_list",
     "read_status",
+    "status_of",
 ]
 
 STATUS_BATCH = 1000
 """Ids in one ``status`` request. The contract caps a list response at 1000 records and sets
-no cap on a status target; a status answer is held to the same size as a list page."""
+no cap on a status target; a status answer is held to the same size as a list page (one
+answer of fifty thousand documents is one parse of about 250 ms that holds the interpreter, and
+so the event loop, even in a thread)."""
 
 MAX_STATUS_BATCHES = 4
 """Past this many status requests in one poll, listing everything costs no more: list instead."""
@@ -78,6 +85,40 @@ def batches(ids: Iterable[str], size: int = STATUS_BATCH) -> list[list[str]]:
     """``ids`` sorted (so requests are the same from run to run), in lists of ``size``."""
     ordered = sorted(ids)
     return [ordered[start : start + size] for start in range(0, len(ordered), size)]
+
+
+async def status_of(
+    client: OpseraClient, kind: Kind, ids: Sequence[str], size: int = STATUS_BATCH
+) -> Listing[Pipeline] | Listing[Task]:
+    """The current documents of ``ids``, read ``size`` at a time, one batch after
+    another: what an action's re-check reads (before it is sent, or after its outcome was
+    unknown), which merges nothing into the store.
+
+    ``complete`` is False when an answer carried no documents (the v1 shape). A batch answered
+    404 brings none of its ids (the caller treats an id the answer lacks as one it cannot act
+    on); a 404 for every batch raises :class:`NotFoundError`, as one request for them would.
+    """
+    found: list[Any] = []
+    skipped = 0
+    complete = True
+    refused: NotFoundError | None = None
+    answered = False
+    for batch in batches(ids, size):
+        try:
+            if kind == "pipeline":
+                answer: Listing[Pipeline] | Listing[Task] = await client.pipeline_status(batch)
+            else:
+                answer = await client.task_status(batch)
+        except NotFoundError as error:
+            refused = error
+            continue
+        answered = True
+        found.extend(answer)
+        skipped += answer.skipped
+        complete = complete and answer.complete
+    if refused is not None and not answered:
+        raise refused
+    return Listing(found, skipped=skipped, complete=complete)
 
 
 @dataclass
