@@ -27,7 +27,14 @@ from opstui.audit import AuditLog, AuditTarget
 from opstui.tui.asking import ask, audit_details, confirm_detail, name_of
 from opstui.tui.flights import CLOSED, Flights, InFlight, Kind
 from opstui.tui.format import safe_text
-from opstui.tui.outcomes import VERBS, Severity, recheck, result_message, unknown_message
+from opstui.tui.outcomes import (
+    VERBS,
+    Severity,
+    recheck,
+    result_message,
+    tally,
+    unknown_message,
+)
 from opstui.tui.prechecks import RECHECKED, still_eligible
 from opstui.tui.slices import Mapped, in_slices
 
@@ -54,19 +61,26 @@ class Performed:
 
 
 class _Names(Mapping[str, str]):
-    """The targets' names by id, each made when a toast names it (a few of 10,000 at most)."""
+    """The targets' names by id, each made when a toast names it (a few of 10,000 at most);
+    the index by id is made at the first name asked (a toast of successes asks none)."""
 
     def __init__(self, items: Sequence[Pipeline | Task]) -> None:
-        self._items = {item.id: item for item in items}
+        self._items = items
+        self._by_id: dict[str, Pipeline | Task] | None = None
+
+    def _index(self) -> dict[str, Pipeline | Task]:
+        if self._by_id is None:
+            self._by_id = {item.id: item for item in self._items}
+        return self._by_id
 
     def __getitem__(self, key: str) -> str:
-        return name_of(self._items[key])
+        return name_of(self._index()[key])
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
+        return iter(self._index())
 
     def __len__(self) -> int:
-        return len(self._items)
+        return len(self._index())
 
 
 class ActionRunner:
@@ -239,15 +253,16 @@ class ActionRunner:
             return Performed(action, kind, ids, created=created, succeeded=ids)
         assert result is not None
         await self.flights.settle(flight, outcomes=result)
-        message = result_message(action, kind, _Names(eligible), result)
+        counted = await tally(result)
+        message = result_message(action, kind, _Names(eligible), counted)
         if message is not None:
             self._notify(*message)
-        unknown = [o.target for o in result.outcomes if o.unknown]
+        unknown = [o.target for o in counted.unknown]
         if unknown:
             unsure_ids = set(unknown)
             unsure = [item for item in eligible if item.id in unsure_ids]
             await self._settle_unknown(action, kind, unsure, answer, whole=False)
-        succeeded = [o.target for o in result.outcomes if o.ok]
+        succeeded = [o.target for o in counted.succeeded]
         return Performed(action, kind, ids, result, succeeded=succeeded, unknown=unknown)
 
     def _explain(self, blocked: Sequence[tuple[Pipeline | Task, str]]) -> None:

@@ -163,6 +163,14 @@ class OpstuiApp(Navigation, ProfileSwitching, CrashReporting):
         self.task_feed = TaskFeed(self, self.client, refresh=settings.refresh, now=self.now)
         self.notifier = self._new_notifier(settings)
         self.data = DataService(self, self.client, self.store, now=self.now, notifier=self.notifier)
+        # Full collections at idle moments, from the mount on (why: opstui/tui/memory.py).
+        self.idle_collector = IdleCollector(
+            self,
+            # Not while an action is on its way: its re-check, its answer and the refresh after
+            # it each bring a new generation of records, and a pass between them walks each.
+            ready=lambda: self.data.froze and not self.actions.in_flight,
+            at_rest=lambda: not any(isinstance(s, ModalScreen) for s in self.screen_stack),
+        )
 
     @property
     def tenant(self) -> Tenant:
@@ -207,12 +215,6 @@ class OpstuiApp(Navigation, ProfileSwitching, CrashReporting):
             )
         self._ending.catch()
         self.data.start()
-        # Full collections at idle moments (why: opstui/tui/memory.py).
-        self.idle_collector = IdleCollector(
-            self,
-            ready=lambda: self.data.froze,
-            at_rest=lambda: not any(isinstance(s, ModalScreen) for s in self.screen_stack),
-        )
         self.idle_collector.start()
 
     def _apply_theme(self) -> None:
@@ -235,6 +237,7 @@ class OpstuiApp(Navigation, ProfileSwitching, CrashReporting):
         )
 
     async def on_unmount(self) -> None:
+        self.idle_collector.stop()
         self.data.stop()
         self.actions.abandon()  # an action still on its way: audited as unknown, before the end
         self.workers.cancel_all()  # no poll may start a request on the client closed below

@@ -9,6 +9,7 @@ failure: the app re-checks the targets' status and :func:`verdict` says what the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from opstui.api import (
@@ -32,9 +33,11 @@ __all__ = [
     "NOUNS",
     "VERBS",
     "Severity",
+    "Tally",
     "listed",
     "recheck",
     "result_message",
+    "tally",
     "unknown_message",
     "verdict",
 ]
@@ -83,23 +86,49 @@ def _plural(count: int, kind: str) -> str:
     return f"{count} {kind}{'' if count == 1 else 's'}"
 
 
+@dataclass
+class Tally:
+    """An answer's outcomes sorted by what happened (:func:`tally`)."""
+
+    total: int
+    succeeded: list[ActionOutcome] = field(default_factory=list)
+    failed: list[ActionOutcome] = field(default_factory=list)
+    """Neither applied nor of unknown outcome."""
+    unknown: list[ActionOutcome] = field(default_factory=list)
+
+
+async def tally(result: ActionResult) -> Tally:
+    """``result``'s outcomes in one pass, in slices: fifty thousand outcomes read three ways
+    (the toast, the marks that stay, the unknown) held the loop for tens of milliseconds."""
+    counted = Tally(len(result.outcomes))
+    succeeded, failed, unknown = counted.succeeded, counted.failed, counted.unknown
+    async for part in in_slices(result.outcomes):
+        for outcome in part:
+            if outcome.ok:
+                succeeded.append(outcome)
+            if outcome.status == "unknown":  # ActionOutcome.unknown, without a call each
+                unknown.append(outcome)
+            elif not outcome.ok:
+                failed.append(outcome)
+    return counted
+
+
 def result_message(
-    action: str, kind: str, names: Mapping[str, str], result: ActionResult
+    action: str, kind: str, names: Mapping[str, str], counted: Tally
 ) -> tuple[str, Severity] | None:
-    """The one toast for ``result``: what succeeded, or what failed and why (None: only unknown).
+    """The one toast for an answer's outcomes: what succeeded, or what failed and why (None:
+    only unknown).
 
     Targets whose outcome is unknown are left to :func:`unknown_message`: they did not fail.
     """
     verb, past = VERBS[action]
-    total = len(result.outcomes)
-    failed = [o for o in result.outcomes if not o.ok and not o.unknown]
+    total, failed, succeeded = counted.total, counted.failed, counted.succeeded
     if failed:
         # Only the few a toast names are made into text (of 10,000 failed, three are read).
         parts = [f"{_label(o, names)}: {_reason(o)}" for o in failed[: MAX_LISTED + 1]]
         if total == 1:
             return f"{verb} failed for {parts[0]}", "error"
         return f"{verb} failed for {len(failed)} of {total}: {listed(parts)}", "error"
-    succeeded = [o for o in result.outcomes if o.ok]
     if not succeeded:
         return None
     if total == 1:
