@@ -60,6 +60,11 @@ class Performed:
     """Ids whose outcome is unknown (they may have been applied)."""
 
 
+BATCH = 1000
+"""Targets from which an action is a batch: its re-check and its answer are a generation of new
+objects (for the idle collector: :mod:`opstui.tui.memory`)."""
+
+
 class _Names(Mapping[str, str]):
     """The targets' names by id, each made when a toast names it (a few of 10,000 at most);
     the index by id is made at the first name asked (a toast of successes asks none)."""
@@ -116,6 +121,10 @@ class ActionRunner:
     def in_flight(self) -> list[InFlight]:
         """The actions confirmed and not yet audited, oldest first."""
         return self.flights.in_flight
+
+    def batch_in_flight(self) -> bool:
+        """Whether an action on :data:`BATCH` targets or more is on its way."""
+        return any(len(flight.targets) >= BATCH for flight in self.flights.in_flight)
 
     def abandon(self, why: str = CLOSED) -> int:
         """Audit every action that was sent and is still unanswered, as unknown; return how many.

@@ -24,7 +24,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel as Severity
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.signal import Signal
 
 from opstui.api import OpseraClient, Pipeline, RetryPolicy, Task
@@ -46,12 +46,15 @@ from opstui.tui.profile_switch import ProfileSwitching
 from opstui.tui.screens._explain import READ_ONLY
 from opstui.tui.screens.pipelines import PipelinesScreen
 from opstui.tui.store import PipelineStore
+from opstui.tui.timer_guard import install as guard_timers
 from opstui.tui.widgets.status_bar import Tenant
 
 # The other screens, the dialogs and the keymap check (which reads every screen's keys) are
 # imported where they are first needed: the app's start pays only for the pipelines screen.
 
 __all__ = ["APP_RETRY", "OpstuiApp", "Start"]
+
+guard_timers()  # a toast re-shown as it expires must not stop the app (opstui/tui/timer_guard.py)
 
 APP_RETRY = RetryPolicy(attempts=2)
 """Reads from the app: the live refresh retries on its own schedule."""
@@ -166,10 +169,11 @@ class OpstuiApp(Navigation, ProfileSwitching, CrashReporting):
         # Full collections at idle moments, from the mount on (why: opstui/tui/memory.py).
         self.idle_collector = IdleCollector(
             self,
-            # Not while an action is on its way: its re-check, its answer and the refresh after
-            # it each bring a new generation of records, and a pass between them walks each.
-            ready=lambda: self.data.froze and not self.actions.in_flight,
-            at_rest=lambda: not any(isinstance(s, ModalScreen) for s in self.screen_stack),
+            # Not while a batch is on its way: its re-check, its answer and the refresh after it
+            # each bring a new generation of records, and a pass between them walks each.
+            ready=lambda: self.data.froze and not self.actions.batch_in_flight(),
+            # Only the first screen: another, or a dialog, is a cycle soon let go.
+            at_rest=lambda: len(self.screen_stack) == 1,
         )
 
     @property

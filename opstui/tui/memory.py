@@ -24,7 +24,8 @@ are all young, and at fifty thousand pipelines one pass over them stopped the ap
 ms, at every pass, until the next batch. Frozen, they are freed as before when let go (by
 their reference count: none is in a cycle); only a cycle alive at the freeze and let go later
 is never collected, which is why a pass freezes only when so much survived (the data, not the
-screens) and no dialog is open (a dialog is a cycle soon let go).
+screens) and only the first screen is shown (a dialog or another screen is a cycle soon let
+go).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from typing import Any
 from textual.app import App
 from textual.timer import Timer
 
-__all__ = ["BACKSTOP", "FREEZE_AT", "GROWTH", "INTERVAL", "IdleCollector"]
+__all__ = ["FREEZE_AT", "GROWTH", "INTERVAL", "IdleCollector"]
 
 INTERVAL = 5.0
 """Seconds between two looks at the oldest generation (a look counts it, nothing more)."""
@@ -47,14 +48,6 @@ GROWTH = 10_000
 """Objects more in the oldest generation than after the last full collection that make the
 next look collect (about a mebibyte of Textual's garbage; CPython's own rule waits for a
 quarter of what lived there, and what is frozen counts)."""
-
-BACKSTOP = 10_000
-"""While the idle collection runs, CPython's own full pass waits for this many passes of the
-middle generation (its default: 10, then a quarter more objects in the oldest). At fifty
-thousand pipelines a batch decodes millions of objects, which made its own full pass come in
-the middle of the batch, over the batch's every record and outcome: 156 ms at once. The idle
-pass comes once the action is over, when those are let go; this one only if the idle pass
-never can (a middle pass comes every 7,000 allocations or so)."""
 
 FREEZE_AT = 20_000
 """Objects alive after a pass, not frozen, from which the pass freezes them (a new generation of
@@ -78,7 +71,7 @@ class Collected:
 class IdleCollector:
     """A full ``gc.collect()`` when the oldest generation grew by ``growth`` objects (0: at
     every look), looked at every ``interval`` seconds while the app is idle, when ``ready``
-    says so (the app's: the first load is frozen, no action is on its way); what survives it is frozen when it is ``freeze_at``
+    says so (the app's: the first load is frozen, no batch is on its way); what survives it is frozen when it is ``freeze_at``
     objects or more (0: never) and ``at_rest`` says nothing short-lived is open.
 
     A look is cheap at rest: it asks ``ready`` (not ``gc.get_freeze_count()``, which on Python
@@ -108,23 +101,17 @@ class IdleCollector:
         """Objects in the oldest generation after the last collection."""
         self._promotions = -1
         """Passes that promote to the oldest generation, at the last count."""
-        self._thresholds = gc.get_threshold()
 
     def start(self) -> None:
-        """Collect every ``interval`` seconds from now on (until :meth:`stop`); CPython's own
-        full passes wait for :data:`BACKSTOP` middle passes meanwhile."""
+        """Collect every ``interval`` seconds from now on (until the app ends)."""
         if self._timer is None:
             self._timer = self.app.set_interval(self.interval, self.tick, name="idle-collect")
-            self._thresholds = gc.get_threshold()
-            young, middle, _ = self._thresholds
-            gc.set_threshold(young, middle, BACKSTOP)
 
     def stop(self) -> None:
-        """No more collections; CPython's own full passes as before."""
+        """No more collections."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-            gc.set_threshold(*self._thresholds)
 
     def tick(self) -> bool:
         """Collect now if the oldest generation grew enough since the first load was frozen,
