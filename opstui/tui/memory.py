@@ -66,13 +66,15 @@ class Collected:
     frozen: int = 0
     """Objects the passes froze, in all."""
     freezes: int = 0
+    """Passes that froze what survived them."""
 
 
 class IdleCollector:
     """A full ``gc.collect()`` when the oldest generation grew by ``growth`` objects (0: at
     every look), looked at every ``interval`` seconds while the app is idle, when ``ready``
-    says so (the app's: the first load is frozen, no batch is on its way); what survives it is frozen when it is ``freeze_at``
-    objects or more (0: never) and ``at_rest`` says nothing short-lived is open.
+    says so (the app's: the first load is frozen, no batch is on its way); what survives it is
+    frozen when it is ``freeze_at`` objects or more (0: never) and ``at_rest`` says nothing
+    short-lived is open.
 
     A look is cheap at rest: it asks ``ready`` (not ``gc.get_freeze_count()``, which on Python
     3.11 walks every frozen object: 15 ms a look, most of the app's idle CPU) and counts the

@@ -106,7 +106,7 @@ async def tally(result: ActionResult) -> Tally:
         for outcome in part:
             if outcome.ok:
                 succeeded.append(outcome)
-            if outcome.status == "unknown":  # ActionOutcome.unknown, without a call each
+            if outcome.unknown:
                 unknown.append(outcome)
             elif not outcome.ok:
                 failed.append(outcome)

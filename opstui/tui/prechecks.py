@@ -1,9 +1,10 @@
 """The status re-check right before an action is sent: the server's word, not the table's.
 
 The table may be seconds old. Before a run, stop, reset, approve or reject, the targets' status is
-read again (one batch ``status`` read) and the rule is applied to what the server says now; an
-approval is also held to the gate and run the dialog showed. Targets that no longer qualify are
-left out, and one warning says which. Nothing is sent when the re-check cannot be made.
+read again (``status`` reads of 1,000 targets each) and the rule is applied to what the server
+says now; an approval is also held to the gate and run the dialog showed. Targets that no longer
+qualify are left out, and one warning says which. Nothing is sent when the re-check cannot be
+made.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Textual 8.2.8's ``Timer`` loops forever on a negative interval: when it runs late it skips
 ahead by ``(now - start) / interval + 1`` ticks, which for a negative interval is a negative
 count that never catches up (a one-shot timer waits for its count to pass 0), and the event
-loop never gets a turn again. An interval of 0 divides by zero the same way. Textual makes such
+loop never gets a turn again; an interval of 0 divides by zero there. Textual makes such
 a timer itself: a toast re-shown when a screen is pushed or popped is given its notification's
 ``time_left``, computed microseconds after the rack checked it had not expired; a soak of five
 minutes at ten thousand pipelines (hundreds of toasts, screens coming and going) met one of
