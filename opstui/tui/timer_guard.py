@@ -15,7 +15,6 @@ now fires at once, as it would have. Installed by :mod:`opstui.tui.app` at impor
 
 from __future__ import annotations
 
-import math
 from functools import wraps
 from typing import Any
 
@@ -36,10 +35,7 @@ def install() -> None:
     @wraps(original)
     def __init__(self: Timer, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        interval = self._interval
-        if not (isinstance(interval, int | float) and math.isfinite(interval)) or (
-            interval < SHORTEST
-        ):
+        if not self._interval >= SHORTEST:  # negative, zero, or not a number
             self._interval = SHORTEST
 
     __init__._opstui_guarded = True  # type: ignore[attr-defined]
