@@ -31,7 +31,7 @@ from opstui.sim.engine import Engine, Event
 from opstui.sim.errors import BadRequest, NotFound
 from opstui.sim.generate import generate
 from opstui.sim.names import API_USER
-from opstui.sim.query import Page, Query, select
+from opstui.sim.query import Orders, Page, Query, select
 
 __all__ = ["ActionOutcome", "Page", "Query", "TargetResult", "World"]
 
@@ -73,6 +73,8 @@ class World(Engine):
         self._pipelines: dict[str, Doc] = {}
         self._tasks: dict[str, Doc] = {}
         self._activity: dict[str, list[Doc]] = {}
+        self._pipeline_orders = Orders()
+        self._task_orders = Orders()
         tenant = generate(
             seed=seed,
             pipelines=pipelines,
@@ -127,13 +129,13 @@ class World(Engine):
         """
         with self.lock:
             self.sync()
-            return select(self._pipelines.values(), **query)
+            return select(self._pipelines.values(), orders=self._pipeline_orders, **query)
 
     def list_tasks(self, **query: Unpack[Query]) -> Page:
         """Tasks, with the same filters as :meth:`list_pipelines`."""
         with self.lock:
             self.sync()
-            return select(self._tasks.values(), **query)
+            return select(self._tasks.values(), orders=self._task_orders, **query)
 
     def get_pipeline(self, pipeline_id: str) -> Doc | None:
         """A copy of one pipeline document, or None."""

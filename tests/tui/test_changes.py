@@ -232,6 +232,38 @@ async def test_equal_stamps_across_a_page_boundary_and_late_writes_are_all_read(
         in_sync(app, world)
 
 
+@pytest.mark.parametrize(("changed", "lists"), [(16, False), (30, True)])
+async def test_a_burst_of_changes_is_read_up_to_half_the_full_list_then_listed(
+    make_app: MakeApp,
+    sim: SimServer,
+    world: World,
+    clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    changed: int,
+    lists: bool,
+) -> None:
+    # Pages of two: the full list of forty is twenty pages, so a poll reads ten pages of changes
+    # at most (more than the fewest, five) before it lists instead.
+    monkeypatch.setattr(changes, "MIN_PAGE", 2)
+    monkeypatch.setattr(changes, "MAX_PAGE", 2)
+    assert changes.most_pages(len(world.pipeline_ids())) == 10
+    app = changes_app(make_app)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        clock.advance(5)
+        with world.lock:
+            docs = world.list_pipelines(sort="oldest", live=True).items[:changed]
+            for number, doc in enumerate(docs):
+                doc["updatedAt"] = iso(world.now() + timedelta(milliseconds=number))
+                doc["name"] = f"burst-{number}"
+        sim.clear_requests()
+        await poll(pilot, app)
+        assert (reads(sim, "oldest") > 0) == lists
+        if not lists:
+            assert 8 <= reads(sim, "lastupdated") <= 10, "page after page, up to ten"
+        in_sync(app, world)
+
+
 class IgnoresSort(httpx.AsyncBaseTransport):
     """HTTP to the simulator, without the ``sortOption`` of list requests: a server that does
     not sort (the simulator then answers newest created first)."""

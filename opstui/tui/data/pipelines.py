@@ -32,7 +32,6 @@ __all__ = [
     "FIRST_LOAD_AHEAD",
     "FIRST_PAGE",
     "FULL_LIST_SECONDS",
-    "MAX_STATUS_BATCHES",
     "REFRESH_PAGE",
     "STATUS_BATCH",
     "ListRead",
@@ -48,9 +47,6 @@ STATUS_BATCH = 1000
 no cap on a status target; a status answer is held to the same size as a list page (one
 answer of fifty thousand documents is one parse of about 250 ms that holds the interpreter, and
 so the event loop, even in a thread)."""
-
-MAX_STATUS_BATCHES = 4
-"""Past this many status requests in one poll, listing everything costs no more: list instead."""
 
 FULL_LIST_SECONDS = 60.0
 """How often the full list runs by itself (new and deleted pipelines): about once a minute."""

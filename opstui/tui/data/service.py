@@ -48,7 +48,6 @@ from opstui.tui.data.full_list import FullList
 from opstui.tui.data.open import OpenDetails
 from opstui.tui.data.pipelines import (
     FULL_LIST_SECONDS,
-    MAX_STATUS_BATCHES,
     STATUS_BATCH,
     read_status,
 )
@@ -172,9 +171,10 @@ class DataService:
         return self._cheaper_to_list(len(ids))
 
     def _cheaper_to_list(self, count: int) -> bool:
-        """Whether reading ``count`` pipelines by status costs more requests than listing all."""
-        if count > STATUS_BATCH * MAX_STATUS_BATCHES:
-            return True
+        """Whether reading ``count`` pipelines by status costs more than listing them all: more
+        than one batch, and more than half the tenant (the rule of a changes read's pages,
+        :func:`~opstui.tui.data.changes.most_pages`: a status answer costs what a list page
+        of as many documents does)."""
         return count > STATUS_BATCH and 2 * count > len(self.store.pipelines)
 
     # -- the poll -------------------------------------------------------------------------
