@@ -153,8 +153,9 @@ class Orders:
     """Each sort's last order, kept while the documents and what they sort by are the same.
 
     A full listing asks page after page; sorting every document for each page made a listing of
-    fifty thousand quadratic (about 9 s of sorting in the simulator alone). Checking that
-    nothing moved costs one pass over the documents instead of a sort. The documents are
+    fifty thousand quadratic (the app's first load of 50,000 took 17.4 s to all rows; 7.0 s
+    without the sorts). Checking that nothing moved costs one pass over the documents instead
+    of a sort. The documents are
     compared as the list of the same objects (a document changed in place keeps its place
     unless what it sorts by changed, and that is compared too).
     """
