@@ -28,8 +28,8 @@ _PADDING_TEXT: Final = "Opsera simulator padding: a very large answer, still val
 def dumps(value: Any) -> bytes:
     """JSON the way the simulator writes it: compact, UTF-8, a NaN or infinity as null (the
     simulator refuses them in bodies, so none is stored). Written by pydantic-core: a page of a
-    thousand pipelines in 16 ms where the standard library took 38, the half of what a page cost
-    the simulator."""
+    thousand pipelines in 16 ms where the standard library took 38 (about half of what a page
+    cost the simulator)."""
     return pydantic_core.to_json(value, inf_nan_mode="null")
 
 

@@ -172,9 +172,9 @@ class DataService:
 
     def _cheaper_to_list(self, count: int) -> bool:
         """Whether reading ``count`` pipelines by status costs more than listing them all: more
-        than one batch, and more than half the tenant (the rule of a changes read's pages,
-        :func:`~opstui.tui.data.changes.most_pages`: a status answer costs what a list page
-        of as many documents does)."""
+        than one batch, and more than half the tenant (as a changes read is held to half the
+        full list's pages, :func:`~opstui.tui.data.changes.most_pages`: a status answer costs
+        what a list page of as many documents does)."""
         return count > STATUS_BATCH and 2 * count > len(self.store.pipelines)
 
     # -- the poll -------------------------------------------------------------------------
