@@ -8,7 +8,11 @@ Plain slotted classes rather than pydantic models: a tenant may hold 10,000 pipe
 command line pays for every model class it builds at import. What a list shows (status, the
 current step, the last run) is derived once, when a document is read; the document itself is
 kept as compact JSON (read from it again only by :meth:`~_Document.document`,
-:attr:`Pipeline.workflow` and :attr:`Pipeline.plan`: the details and a clone). Repeated words
+:attr:`Pipeline.workflow` and :attr:`Pipeline.plan`: the details and a clone). What a view sorts
+and searches by (:attr:`~_Document.search_text`, :attr:`~_Document.sort_name`,
+:attr:`Pipeline.last_run_time`) is worked out then too, where the decoding runs (a thread, for
+a large answer): a refresh that replaced forty thousand pipelines costs the event loop a
+lookup a pipeline, not a casefold and a join. Repeated words
 (owners, states, tags, types, tools) are shared between documents; the readers of single values
 live in :mod:`~opstui.api.fields`.
 """
@@ -64,6 +68,9 @@ __all__ = [
 ]
 
 
+_NEVER = float("-inf")
+
+
 class DecodeError(ValueError):
     """A record that cannot be read (not an object, or no usable id): it is left out."""
 
@@ -110,6 +117,8 @@ class _Document(Record):
         "name",
         "owner",
         "owner_name",
+        "search_text",
+        "sort_name",
         "state",
         "tags",
         "updated_at",
@@ -124,6 +133,10 @@ class _Document(Record):
     state: str
     created_at: datetime | None
     updated_at: datetime | None
+    search_text: str
+    """The casefolded text a filter searches: name, id, owner and tags, one space apart."""
+    sort_name: str
+    """The casefolded name: the order of a sort by name (ties by id)."""
     _source: bytes | dict[str, Any]
 
     @classmethod
@@ -152,6 +165,10 @@ class _Document(Record):
         self.created_at = parse_time(read_field(data, "createdAt", "created_at"))
         self.updated_at = parse_time(read_field(data, "updatedAt", "updated_at"))
         self._read_more(data)
+        self.sort_name = self.name.casefold()
+        self.search_text = " ".join(
+            (self.name, self.id, self.owner_name, self.owner, self.tag_text)
+        ).casefold()
         self._source = data
         if compact:
             # what JSON cannot hold (only a caller's own values) is kept as it is
@@ -206,6 +223,7 @@ class Pipeline(_Document):
         "current_step_index",
         "last_run_completed",
         "last_run_status",
+        "last_run_time",
         "run_count",
         "status",
         "type",
@@ -223,6 +241,8 @@ class Pipeline(_Document):
     """The last run's status word, as sent (``success``, ``failed``, ...)."""
     last_run_completed: datetime | None
     """When the last run finished, if the server said."""
+    last_run_time: float
+    """:attr:`last_run_completed` as a timestamp (minus infinity for never): a sort's key."""
     _plan_length: int
 
     def _read_more(self, data: dict[str, Any]) -> None:
@@ -233,7 +253,8 @@ class Pipeline(_Document):
         self.status = derive_status(workflow, self.state)
         self.run_count = as_int(flow.get("run_count")) or 0
         self.last_run_status = word(last_run.get("status"))
-        self.last_run_completed = parse_time(last_run.get("completed"))
+        self.last_run_completed = completed = parse_time(last_run.get("completed"))
+        self.last_run_time = completed.timestamp() if completed is not None else _NEVER
         index, step, self._plan_length = locate_step(
             workflow, current_step_id(workflow, self.status)
         )

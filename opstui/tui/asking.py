@@ -9,23 +9,18 @@ the rows the dialog lists (:class:`~opstui.tui.slices.Mapped`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 
 from opstui.api import Pipeline, Task
-from opstui.tui.dialogs import (
-    CloneDialog,
-    ConfirmDialog,
-    DeleteDialog,
-    EditPipelineDialog,
-    RejectDialog,
-    Target,
-)
 from opstui.tui.flights import Kind
 from opstui.tui.format import safe_text
 from opstui.tui.outcomes import MAX_LISTED, VERBS, listed
 from opstui.tui.slices import Mapped
+
+if TYPE_CHECKING:
+    from opstui.tui.dialogs import Target
 
 __all__ = ["DANGEROUS", "ask", "audit_details", "confirm_detail", "name_of"]
 
@@ -39,6 +34,8 @@ def name_of(item: Pipeline | Task) -> str:
 
 
 def _target(item: Pipeline | Task) -> Target:
+    from opstui.tui.dialogs import Target
+
     return Target(name=safe_text(item.name), id=item.id)
 
 
@@ -86,6 +83,15 @@ async def ask(
     What comes back is the answer the action needs: True, a reason, a :class:`PipelineEdit`, a
     new name. Call from a worker (it waits for the dialog).
     """
+    # The dialogs are imported when the first is asked for, not at every start.
+    from opstui.tui.dialogs import (
+        CloneDialog,
+        ConfirmDialog,
+        DeleteDialog,
+        EditPipelineDialog,
+        RejectDialog,
+    )
+
     targets = Mapped(items, _target)
     if action == "reject":
         return await app.push_screen_wait(RejectDialog(targets=targets, noun=kind))

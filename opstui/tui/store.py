@@ -111,7 +111,6 @@ class PipelineStore:
         self.live: Signal[LiveState] = Signal(owner, "live-state")
         self.skipped = 0
         """Records the last full list could not read (left out one by one, counted here)."""
-        self._haystacks: dict[str, tuple[Pipeline, str]] = {}
         self._interest: dict[int, frozenset[str]] = {}
         self._counts: dict[PipelineStatus, int] = dict.fromkeys(PipelineStatus, 0)
         self._hot: set[str] = set()
@@ -139,17 +138,6 @@ class PipelineStore:
         return frozenset(self._hot)
 
     # -- reading --------------------------------------------------------------------------
-
-    def haystack(self, pipeline: Pipeline) -> str:
-        """The lower-cased text a filter searches: name, id, owner and tags."""
-        cached = self._haystacks.get(pipeline.id)
-        if cached is not None and cached[0] is pipeline:
-            return cached[1]
-        text = " ".join(
-            (pipeline.name, pipeline.id, pipeline.owner_name, pipeline.owner, pipeline.tag_text)
-        ).casefold()
-        self._haystacks[pipeline.id] = (pipeline, text)
-        return text
 
     def counts(self) -> dict[PipelineStatus, int]:
         """How many pipelines are in each status (kept as refreshes land: no count on read)."""
@@ -236,7 +224,7 @@ class PipelineStore:
                 continue
             if same is not None and same.get(key) is old:
                 continue  # found unchanged off the loop, and still the one held
-            kept = self._merge(old, pipeline)
+            kept = newer(old, pipeline)
             if kept is old:
                 continue
             pipelines[key] = kept
@@ -251,7 +239,6 @@ class PipelineStore:
             if old is not None:
                 removed.add(key)
                 self._count(old, -1)
-                self._haystacks.pop(key, None)
                 added.discard(key)
                 updated.discard(key)
                 moved.pop(key, None)
@@ -279,13 +266,6 @@ class PipelineStore:
             self._hot.add(pipeline.id)
         else:
             self._hot.discard(pipeline.id)
-
-    def _merge(self, old: Pipeline, pipeline: Pipeline) -> Pipeline:
-        """The version to hold (:func:`~opstui.tui.data.merge.newer`); a new one is searched anew."""
-        kept = newer(old, pipeline)
-        if kept is not old:
-            self._haystacks.pop(pipeline.id, None)
-        return kept
 
     # -- the live state -------------------------------------------------------------------
 

@@ -22,7 +22,9 @@ SORTS: list[tuple[SortKey, bool]] = [
 
 
 def haystack(pipeline: Pipeline) -> str:
-    return " ".join((pipeline.name, pipeline.id, pipeline.owner_name, pipeline.tag_text)).casefold()
+    """What a filter searches, worked out here apart from the model's own."""
+    words = (pipeline.name, pipeline.id, pipeline.owner_name, pipeline.owner, pipeline.tag_text)
+    return " ".join(words).casefold()
 
 
 def documents(count: int = 300) -> list[dict[str, Any]]:
@@ -54,7 +56,7 @@ def test_every_sort_filter_and_quick_view_matches_a_plain_sort(
     sort: SortKey, descending: bool
 ) -> None:
     pipelines = by_id(documents())
-    view = PipelineView(haystack)
+    view = PipelineView()
     view.sync(pipelines)
     for status, words in (
         (None, ()),
@@ -70,7 +72,7 @@ def test_every_sort_filter_and_quick_view_matches_a_plain_sort(
 
 def test_sorts_break_ties_by_name_then_id() -> None:
     pipelines = by_id(documents())
-    view = PipelineView(haystack)
+    view = PipelineView()
     view.sync(pipelines)
     view.set_view(sort="state")
     urgency = [list(PipelineStatus).index(pipelines[key].status) for key in view.order]
@@ -86,7 +88,7 @@ def test_a_refresh_moves_only_what_changed_and_lands_where_a_full_sort_would(
 ) -> None:
     docs = documents()
     pipelines = by_id(docs)
-    view = PipelineView(haystack)
+    view = PipelineView()
     view.set_view(sort=sort, descending=descending, words=("e",))
     assert view.sync(pipelines)  # everything is new
     before = view.order
@@ -121,7 +123,7 @@ def test_an_update_of_the_ids_a_refresh_touched_lands_where_a_full_sync_would(
 ) -> None:
     docs = documents()
     pipelines = by_id(docs)
-    view = PipelineView(haystack)
+    view = PipelineView()
     view.set_view(sort=sort, descending=descending, words=("e",))
     view.sync(pipelines)
 
@@ -153,7 +155,7 @@ def test_an_update_of_the_ids_a_refresh_touched_lands_where_a_full_sync_would(
 def test_many_changes_sort_everything_again_with_the_same_result() -> None:
     docs = documents()
     pipelines = by_id(docs)
-    view = PipelineView(haystack)
+    view = PipelineView()
     view.set_view(sort="last", descending=True)
     view.sync(pipelines)
     fresh = by_id(docs)  # every object new: past the share where one sort beats insertions
@@ -166,7 +168,7 @@ def test_a_new_sort_after_a_refresh_sorts_as_a_plain_sort_would(change: str) -> 
     """The order by name is kept between sorts: a refresh that renamed, added or removed a
     pipeline must not leave a stale one behind (a refresh of states keeps it)."""
     docs = documents()
-    view = PipelineView(haystack)
+    view = PipelineView()
     view.sync(by_id(docs))
     view.set_view(sort="state")  # the order by name is worked out and kept
     fresh = by_id(docs)
@@ -185,9 +187,26 @@ def test_a_new_sort_after_a_refresh_sorts_as_a_plain_sort_would(change: str) -> 
 
 
 def test_a_new_view_reports_whether_the_order_may_have_moved() -> None:
-    view = PipelineView(haystack)
+    view = PipelineView()
     view.sync(by_id(documents(40)))
     assert view.set_view(sort="name") is False
     assert view.set_view(sort="name", words=("x",)) is True
     assert view.set_view(sort="name", words=("x",)) is False
     assert view.set_view(sort="run", words=("x",)) is True
+
+
+def test_the_text_a_filter_searches_is_worked_out_once_when_a_pipeline_is_read() -> None:
+    pipelines = list(by_id(documents(60)).values())
+    assert all(p.search_text == haystack(p) for p in pipelines)
+    doc = {
+        "_id": "64f0c0ffee",
+        "name": "Straße-Deploy",
+        "owner": "U-Ops",
+        "owner_name": "Ops Team",
+        "tags": [{"type": "Env", "value": "PROD"}],
+    }
+    read = Pipeline.decode(doc)
+    assert read.sort_name == "strasse-deploy"  # casefolded: a sort by name ignores case
+    for word in ("strasse-deploy", "64f0c0ffee", "u-ops", "ops team", "env:prod"):
+        assert word in read.search_text
+    assert read.last_run_time == float("-inf")  # never ran: last in a sort by last run

@@ -80,7 +80,7 @@ class PipelinesScreen(PipelineActions, ActingScreen):
         self.filter_text = ""
         self.sort_key: SortKey = "name"
         self.sort_descending = False
-        self.view = PipelineView(store.haystack)
+        self.view = PipelineView()
         """The ids shown, in order (quick view, filter and sort, kept cheap at scale)."""
         self._changed: dict[str, float] = {}
         self._highlight_timer: Timer | None = None

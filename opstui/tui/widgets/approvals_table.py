@@ -56,7 +56,7 @@ def gates_in_order(pipelines: Iterable[Pipeline]) -> list[Pipeline]:
         return (
             since is None,
             since.timestamp() if since is not None else 0.0,
-            pipeline.name.casefold(),
+            pipeline.sort_name,
             pipeline.id,
         )
 

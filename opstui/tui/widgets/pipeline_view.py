@@ -1,7 +1,9 @@
 """PipelineView: which pipelines a view shows (quick view, filter) and in what order (sort).
 
 No Textual here. What a view needs of each pipeline (its sort keys, the text a filter searches)
-is worked out once per pipeline object and kept while the store keeps that object (the store
+is worked out when the pipeline is decoded (:attr:`~opstui.api.Pipeline.search_text`,
+:attr:`~opstui.api.Pipeline.sort_name`, :attr:`~opstui.api.Pipeline.last_run_time`), off the
+event loop for a large answer; the view holds the store's pipeline objects themselves (the store
 hands back the same object when a pipeline did not change), so at ten thousand pipelines:
 
 - a filter keystroke or a quick view is one pass over the pipelines, already in sorted order
@@ -78,8 +80,6 @@ NATURAL_DESCENDING: dict[SortKey, bool] = {
 """Each sort's first direction: A to Z, most urgent first, newest first, highest first."""
 
 
-_NEVER = float("-inf")
-
 REBUILD_SHARE = 8
 """A refresh that changed more than one pipeline in this many sorts them all again (cheaper
 than that many single insertions)."""
@@ -87,82 +87,46 @@ than that many single insertions)."""
 OrderKey = tuple[object, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    """What a view needs of one pipeline, worked out once per pipeline object."""
-
-    pipeline: Pipeline
-    key: str
-    """The pipeline's id."""
-    name: tuple[str, str]
-    """``(casefolded name, id)``: the order of a sort by name, and every sort's tie-break."""
-    haystack: str
-    """The lower-cased text a filter searches."""
-    status: PipelineStatus
-    urgency: int
-    last: float
-    """When the last run finished (a timestamp), or minus infinity for never."""
-    run: int
+def _urgency(pipeline: Pipeline) -> int:
+    return STATUS_ORDER[pipeline.status]
 
 
-def _entry(pipeline: Pipeline, haystack: str) -> _Entry:
-    status = pipeline.status
-    last = pipeline.last_run_completed
-    return _Entry(
-        pipeline=pipeline,
-        key=pipeline.id,
-        name=(pipeline.name.casefold(), pipeline.id),
-        haystack=haystack,
-        status=status,
-        urgency=STATUS_ORDER[status],
-        last=last.timestamp() if last is not None else _NEVER,
-        run=pipeline.run_count,
-    )
-
-
-_PRIMARY: dict[SortKey, Callable[[_Entry], float]] = {
-    "state": attrgetter("urgency"),
-    "last": attrgetter("last"),
-    "run": attrgetter("run"),
+_PRIMARY: dict[SortKey, Callable[[Pipeline], float]] = {
+    "state": _urgency,
+    "last": attrgetter("last_run_time"),
+    "run": attrgetter("run_count"),
 }
-_BY_NAME = attrgetter("name")
-_KEY = attrgetter("key")
+_BY_NAME = attrgetter("sort_name", "id")
+_ID = attrgetter("id")
 
 
-def sort_key(entry: _Entry, key: SortKey, descending: bool) -> OrderKey:
-    """The ascending key of ``entry`` in the sort ``key``; ties by name then id, always A to Z.
+def sort_key(pipeline: Pipeline, key: SortKey, descending: bool) -> OrderKey:
+    """The ascending key of ``pipeline`` in the sort ``key``; ties by name then id, always A to
+    Z.
 
     A sort by name descending is the ascending order read backwards (names cannot be negated),
     so its key is the ascending one.
     """
     if key == "name":
-        return entry.name
+        return (pipeline.sort_name, pipeline.id)
     sign = -1 if descending else 1
-    if key == "state":
-        return (sign * entry.urgency, *entry.name)
-    if key == "last":
-        return (sign * entry.last, *entry.name)
-    return (sign * entry.run, *entry.name)
+    return (sign * _PRIMARY[key](pipeline), pipeline.sort_name, pipeline.id)
 
 
 def sort_pipelines(pipelines: Iterable[Pipeline], key: SortKey, descending: bool) -> list[Pipeline]:
     """``pipelines`` in the order of ``key`` (the order a view shows them in)."""
-    ordered = sorted(pipelines, key=lambda p: sort_key(_entry(p, ""), key, descending))
+    ordered = sorted(pipelines, key=lambda p: sort_key(p, key, descending))
     if key == "name" and descending:
         ordered.reverse()
     return ordered
 
 
 class PipelineView:
-    """The ids one view shows, in order, over a store's pipelines.
+    """The ids one view shows, in order, over a store's pipelines."""
 
-    Args:
-        haystack: ``pipeline -> text`` a filter searches (the store's, cached by object).
-    """
-
-    def __init__(self, haystack: Callable[[Pipeline], str]) -> None:
-        self._haystack = haystack
-        self._entries: dict[str, _Entry] = {}
+    def __init__(self) -> None:
+        self._entries: dict[str, Pipeline] = {}
+        """The pipelines, by id, as the view last took them from the store."""
         self.status: PipelineStatus | None = None
         """The quick view's state (None: every state)."""
         self.words: tuple[str, ...] = ()
@@ -204,13 +168,12 @@ class PipelineView:
         """
         entries = self._entries
         touched: set[str] = set()
-        fresh: dict[str, _Entry] = {}
         for key, pipeline in pipelines.items():
             entry = entries.get(key)
-            if entry is None or entry.pipeline is not pipeline:
-                entry = self._new_entry(entry, pipeline)
+            if entry is not pipeline:
+                self._replaced(entry, pipeline)
                 touched.add(key)
-            fresh[key] = entry
+        fresh = dict(pipelines)
         if len(fresh) != len(entries) or touched:
             gone = [key for key in entries if key not in fresh]
             if gone:
@@ -240,8 +203,9 @@ class PipelineView:
                     del entries[key]
                     touched.add(key)
                     self._by_name = None
-            elif entry is None or entry.pipeline is not pipeline:
-                entries[key] = self._new_entry(entry, pipeline)
+            elif entry is not pipeline:
+                self._replaced(entry, pipeline)
+                entries[key] = pipeline
                 touched.add(key)
         if len(entries) != len(pipelines):
             return touched | self.sync(pipelines)
@@ -250,13 +214,11 @@ class PipelineView:
             self._refilter()
         return touched
 
-    def _new_entry(self, old: _Entry | None, pipeline: Pipeline) -> _Entry:
-        """The entry of a new or replaced pipeline; the order by name is dropped when the
-        pipeline is new or renamed (a changed state keeps it)."""
-        entry = _entry(pipeline, self._haystack(pipeline))
-        if old is None or old.name != entry.name:
+    def _replaced(self, old: Pipeline | None, pipeline: Pipeline) -> None:
+        """``pipeline`` is new or replaces ``old``: the order by name is dropped when it is new
+        or renamed (a changed state keeps it)."""
+        if old is None or old.sort_name != pipeline.sort_name:
             self._by_name = None
-        return entry
 
     # -- the view's parameters ------------------------------------------------------------
 
@@ -313,7 +275,7 @@ class PipelineView:
     def _name_order(self) -> list[str]:
         """Every id by name, then id (sorted again only when it may have moved)."""
         if self._by_name is None or len(self._by_name) != len(self._entries):
-            self._by_name = list(map(_KEY, sorted(self._entries.values(), key=_BY_NAME)))
+            self._by_name = list(map(_ID, sorted(self._entries.values(), key=_BY_NAME)))
         return self._by_name
 
     def _refilter(self) -> None:
@@ -328,7 +290,7 @@ class PipelineView:
             shown = [
                 key
                 for key in ordered
-                if word in (entry := entries[key]).haystack
+                if word in (entry := entries[key]).search_text
                 and (status is None or entry.status is status)
             ]
         else:
@@ -336,7 +298,7 @@ class PipelineView:
                 key
                 for key in ordered
                 if (status is None or entries[key].status is status)
-                and all(word in entries[key].haystack for word in words)
+                and all(word in entries[key].search_text for word in words)
             ]
         if self.sort == "name" and self.descending:
             shown.reverse()
