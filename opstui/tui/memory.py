@@ -18,17 +18,8 @@ oldest generation, at a moment the app's message queue is empty (no key waiting)
 waiting there stays below that. The soak measured why: 40,000 objects (5 MiB) of garbage
 waited a full pass for a minute, and took four arenas the app kept.
 
-While the idle collector runs, it is the only one that collects the oldest generation
-(:func:`oldest_by_hand`): CPython's own rule runs a full pass once the objects promoted there
-since the last one exceed a quarter of those there after it, and with the data frozen, what is
-left there is small. A batch on fifty thousand pipelines promotes a new generation of records
-(its re-check, its answer, the store's new entries); CPython's passes then came in the middle of
-it, wherever an allocation tipped the count, each walking all of them (90-160 ms of a stopped
-loop, measured at the answer). The young and middle generations are still collected as they
-fill, a few thousand objects a pass.
-
 What a pass finds alive it may freeze too (:data:`FREEZE_AT`): after a batch on every pipeline
-or a list that replaced thousands, the new records, the view's entries and the search texts
+or a list that replaced thousands, the new records (each with its sort keys and search text)
 are all young, and at fifty thousand pipelines one pass over them stopped the app for 60-150
 ms, at every pass, until the next batch. Frozen, they are freed as before when let go (by
 their reference count: none is in a cycle); only a cycle alive at the freeze and let go later
@@ -48,15 +39,7 @@ from typing import Any
 from textual.app import App
 from textual.timer import Timer
 
-__all__ = [
-    "BUSY_LOOKS",
-    "FREEZE_AT",
-    "GROWTH",
-    "INTERVAL",
-    "UNREACHED",
-    "IdleCollector",
-    "oldest_by_hand",
-]
+__all__ = ["FREEZE_AT", "GROWTH", "INTERVAL", "IdleCollector"]
 
 INTERVAL = 5.0
 """Seconds between two looks at the oldest generation (a look counts it, nothing more)."""
@@ -69,28 +52,6 @@ quarter of what lived there, and what is frozen counts)."""
 FREEZE_AT = 20_000
 """Objects alive after a pass, not frozen, from which the pass freezes them (a new generation of
 the data: two objects a pipeline at least; the app at forty pipelines keeps a few thousand)."""
-
-
-BUSY_LOOKS = 12
-"""Looks in a row that found the app busy or not ready after which the next collects anyway
-(a minute at :data:`INTERVAL`): with CPython's own full passes off, an app never idle, or a
-first load that never ends, must still have its cyclic garbage collected."""
-
-UNREACHED = 1_000_000_000
-"""The oldest generation's threshold while the idle collector runs: middle-generation passes
-it takes for CPython to collect the oldest on its own (never, in practice)."""
-
-
-def oldest_by_hand() -> tuple[int, ...] | None:
-    """Stop CPython's own collections of the oldest generation; returns the thresholds to put
-    back (None when they were stopped already: whoever stopped them puts them back). The young
-    and middle generations are still collected as they fill (each pass walks a few thousand
-    objects at most)."""
-    before = gc.get_threshold()
-    if before[2] == UNREACHED:
-        return None
-    gc.set_threshold(before[0], before[1], UNREACHED)
-    return before
 
 
 @dataclass
@@ -142,44 +103,28 @@ class IdleCollector:
         """Objects in the oldest generation after the last collection."""
         self._promotions = -1
         """Passes that promote to the oldest generation, at the last count."""
-        self._busy = 0
-        """Looks in a row that found the app busy (a message waiting) or not ready."""
-        self._restore: tuple[int, ...] | None = None
-        """The collector's thresholds before :meth:`start`, put back by :meth:`stop`."""
 
     def start(self) -> None:
-        """Collect every ``interval`` seconds from now on (until the app ends); from now on the
-        oldest generation is collected here only (:func:`oldest_by_hand`)."""
+        """Collect every ``interval`` seconds from now on (until the app ends)."""
         if self._timer is None:
-            self._restore = oldest_by_hand()
             self._timer = self.app.set_interval(self.interval, self.tick, name="idle-collect")
 
     def stop(self) -> None:
-        """No more collections; CPython collects the oldest generation on its own again."""
+        """No more collections."""
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        if self._restore is not None:
-            gc.set_threshold(*self._restore)
-            self._restore = None
 
     def tick(self) -> bool:
         """Collect now if the oldest generation grew enough since the first load was frozen,
-        unless the app has messages waiting (a key, a repaint) or is not ready: then a later
-        tick does, and the one after :data:`BUSY_LOOKS` such looks in a row does regardless.
-        True when it collected."""
-        overdue = self._busy >= BUSY_LOOKS
-        if not overdue:
-            if not self.app._message_queue.empty():
-                self._busy += 1
-                return False
-            if not self.ready():
-                # The first load is not frozen yet (nor over), or a batch is on its way: a
-                # pass now would walk all its records, and at ten thousand pipelines one every
-                # few seconds would add up to seconds.
-                self._busy += 1
-                return False
-        self._busy = 0
+        unless the app has messages waiting (a key, a repaint): then a later tick does. True
+        when it collected."""
+        if not self.app._message_queue.empty():
+            return False
+        if not self.ready():
+            # The first load is not frozen yet (nor over): a pass now would walk all of it, and
+            # at ten thousand pipelines one every few seconds would add up to seconds.
+            return False
         if self.growth:
             promotions = _middle_passes()
             if promotions == self._promotions:

@@ -21,7 +21,6 @@ from opstui.sim.server import SimServer
 from opstui.tui.actions import BATCH
 from opstui.tui.dialogs import HelpScreen
 from opstui.tui.flights import InFlight
-from opstui.tui.memory import BUSY_LOOKS, UNREACHED
 from opstui.tui.screens.details import DetailsScreen
 from opstui.tui.screens.tasks import TasksScreen
 from tests.tui.conftest import (
@@ -237,39 +236,6 @@ async def test_the_idle_collection_runs_and_frees_cyclic_garbage(
             assert collector.collected.found >= 1
         finally:
             gc.enable()
-
-
-async def test_while_the_app_runs_only_the_idle_collector_collects_the_oldest_generation(
-    make_app: MakeApp, sim: SimServer
-) -> None:
-    # CPython's own full passes came in the middle of a batch on fifty thousand pipelines,
-    # each walking its new records; the idle collector's come at quiet moments.
-    before = gc.get_threshold()
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        young, middle, oldest = gc.get_threshold()
-        assert (young, middle) == before[:2]  # the young generations fill and pass as ever
-        assert oldest == UNREACHED
-    assert gc.get_threshold() == before  # put back when the app ends
-
-
-async def test_a_busy_app_is_collected_all_the_same(make_app: MakeApp, sim: SimServer) -> None:
-    app = make_app()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        collector = app.idle_collector
-        collector.growth = 0
-        runs = collector.collected.runs
-        for _ in range(BUSY_LOOKS):
-            app.post_message(events.Callback(callback=lambda: None))
-            assert not collector.tick()  # a message is waiting at every look
-        app.post_message(events.Callback(callback=lambda: None))
-        assert collector.tick()  # a minute of such looks: collected anyway
-        assert collector.collected.runs == runs + 1
-        app.post_message(events.Callback(callback=lambda: None))
-        assert not collector.tick()  # and busy looks are counted afresh
-        await pilot.pause()
 
 
 async def test_the_idle_collection_waits_for_the_frozen_first_load_and_for_quiet(
