@@ -7,6 +7,7 @@ process ending when ``q`` is pressed.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -86,6 +87,36 @@ def table_rows(screen: str) -> list[str]:
     return rows
 
 
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")
+_HUES = {*range(31, 37), *range(41, 47), *range(91, 97), *range(101, 107)}
+"""The 16-colour codes of a hue (red to cyan); black, white and the greys are not."""
+
+
+def hues(painted: str) -> list[str]:
+    """Every colour of a hue in the escapes of ``painted`` (a capture with ``-e``): a 16-colour
+    code of :data:`_HUES`, or a 256-colour or true colour that is not a grey."""
+    found = []
+    for match in _SGR.finditer(painted):
+        codes = [int(code) for code in match.group(1).split(";") if code]
+        i = 0
+        while i < len(codes):
+            code = codes[i]
+            if code in (38, 48) and i + 2 < len(codes) and codes[i + 1] == 5:
+                n = codes[i + 2]
+                if 1 <= n <= 6 or 9 <= n <= 14 or 16 <= n <= 231:
+                    found.append(match.group(0))
+                i += 3
+            elif code in (38, 48) and i + 4 < len(codes) and codes[i + 1] == 2:
+                if len(set(codes[i + 2 : i + 5])) > 1:
+                    found.append(match.group(0))
+                i += 5
+            else:
+                if code in _HUES:
+                    found.append(match.group(0))
+                i += 1
+    return found
+
+
 @pytest.mark.parametrize("colour", [{}, {"NO_COLOR": "1"}], ids=["16-colours", "no-colour"])
 def test_demo_in_a_real_terminal(tmux: Tmux, isolated_user: Path, colour: dict[str, str]) -> None:
     env = {
@@ -108,6 +139,9 @@ def test_demo_in_a_real_terminal(tmux: Tmux, isolated_user: Path, colour: dict[s
     assert "demo ·" in screen.splitlines()[0]
     assert "awaiting approval ·" in screen.splitlines()[0]
     assert "Traceback" not in screen
+    painted = tmux.run("capture-pane", "-p", "-e", "-t", tmux.session)
+    # In 16 colours the states have hues; with NO_COLOR, greys at most.
+    assert bool(hues(painted)) is not bool(colour)
 
     tmux.keys("2")
     # Waited for whole: a capture may fall between two frames (the rows of the old view, its
@@ -128,5 +162,56 @@ def test_demo_in_a_real_terminal(tmux: Tmux, isolated_user: Path, colour: dict[s
     tmux.wait_for("the help to close", lambda s: "Move the cursor" not in s)
     tmux.keys("q")
     screen = tmux.wait_for("the process to end", lambda s: EXITED in s)
+    assert f"{EXITED}0" in screen
+    assert "Traceback" not in screen
+
+
+def test_ten_thousand_pipelines_in_a_plain_xterm_without_colour(
+    tmux: Tmux, isolated_user: Path
+) -> None:
+    # The demo's own simulator of 10,000 pipelines, at 80x24, TERM=xterm and NO_COLOR: what the
+    # pilot tests at that size (test_at_scale.py) cannot see, the real driver and terminal.
+    env = {
+        "NO_COLOR": "1",
+        "TERM": "xterm",
+        "HOME": str(isolated_user),
+        "OPSTUI_CONFIG": os.environ["OPSTUI_CONFIG"],
+        "OPSTUI_AUDIT_LOG": os.environ["OPSTUI_AUDIT_LOG"],
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+    }
+    tmux.start(f"{shlex.quote(sys.executable)} -m opstui --demo --pipelines 10000", env)
+    screen = tmux.wait_for(
+        "every pipeline listed",
+        lambda s: "All pipelines · 10000" in s and "loading" not in s,
+        timeout=60,
+    )
+    assert len(table_rows(screen)) >= 15, "the table fills the screen"
+    assert "Traceback" not in screen
+    painted = tmux.run("capture-pane", "-p", "-e", "-t", tmux.session)
+    assert "\x1b[" in painted  # the capture holds the escapes (bold, greys)
+    assert hues(painted) == [], "NO_COLOR: greys at most in what the terminal was sent"
+
+    tmux.keys("3")  # the running ones only
+    tmux.wait_for(
+        "only running rows",
+        lambda s: (
+            "Running ·" in s
+            and bool(rows := table_rows(s))
+            and all("running" in row for row in rows)
+        ),
+    )
+    tmux.keys("*")
+    screen = tmux.wait_for("the running ones marked", lambda s: "marked" in s)
+    summary = next(line for line in screen.splitlines() if line.strip().startswith("Running ·"))
+    found = re.search(r"Running · (\d+) of 10000 · (\d+) marked", summary)
+    assert found is not None, summary
+    assert int(found[1]) > 0 and found[1] == found[2], "every running pipeline shown is marked"
+    tmux.keys("u", "1")
+    tmux.wait_for(
+        "all again, none marked", lambda s: "All pipelines · 10000" in s and "marked" not in s
+    )
+    tmux.keys("q")
+    screen = tmux.wait_for("the process to end", lambda s: EXITED in s, timeout=30)
     assert f"{EXITED}0" in screen
     assert "Traceback" not in screen
