@@ -36,7 +36,7 @@ pytest: $(STAMP)
 	$(BIN)/pytest -q -n auto
 
 bench: $(STAMP)  ## speed and memory, measured (not a test)
-	$(BIN)/python -m bench --large
+	$(BIN)/python -m bench --large --json bench-results.json --markdown
 
 screenshots: $(STAMP)  ## regenerate screenshots/*.svg from the app itself
 	$(BIN)/python -m tools.screenshots screenshots
