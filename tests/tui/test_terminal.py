@@ -87,6 +87,19 @@ def table_rows(screen: str) -> list[str]:
     return rows
 
 
+def plain_xterm(home: Path, extra: dict[str, str]) -> dict[str, str]:
+    """The environment of the app under test: TERM=xterm, an isolated user, ``extra`` on top."""
+    return {
+        **extra,
+        "TERM": "xterm",
+        "HOME": str(home),
+        "OPSTUI_CONFIG": os.environ["OPSTUI_CONFIG"],
+        "OPSTUI_AUDIT_LOG": os.environ["OPSTUI_AUDIT_LOG"],
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "C.UTF-8",
+    }
+
+
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
 _HUES = {*range(31, 37), *range(41, 47), *range(91, 97), *range(101, 107)}
 """The 16-colour codes of a hue (red to cyan); black, white and the greys are not."""
@@ -119,16 +132,9 @@ def hues(painted: str) -> list[str]:
 
 @pytest.mark.parametrize("colour", [{}, {"NO_COLOR": "1"}], ids=["16-colours", "no-colour"])
 def test_demo_in_a_real_terminal(tmux: Tmux, isolated_user: Path, colour: dict[str, str]) -> None:
-    env = {
-        **colour,
-        "TERM": "xterm",
-        "HOME": str(isolated_user),
-        "OPSTUI_CONFIG": os.environ["OPSTUI_CONFIG"],
-        "OPSTUI_AUDIT_LOG": os.environ["OPSTUI_AUDIT_LOG"],
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-    }
-    tmux.start(f"{shlex.quote(sys.executable)} -m opstui --demo", env)
+    tmux.start(
+        f"{shlex.quote(sys.executable)} -m opstui --demo", plain_xterm(isolated_user, colour)
+    )
 
     screen = tmux.wait_for(
         "the pipelines",
@@ -171,15 +177,7 @@ def test_ten_thousand_pipelines_in_a_plain_xterm_without_colour(
 ) -> None:
     # The demo's own simulator of 10,000 pipelines, at 80x24, TERM=xterm and NO_COLOR: what the
     # pilot tests at that size (test_at_scale.py) cannot see, the real driver and terminal.
-    env = {
-        "NO_COLOR": "1",
-        "TERM": "xterm",
-        "HOME": str(isolated_user),
-        "OPSTUI_CONFIG": os.environ["OPSTUI_CONFIG"],
-        "OPSTUI_AUDIT_LOG": os.environ["OPSTUI_AUDIT_LOG"],
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "LANG": "C.UTF-8",
-    }
+    env = plain_xterm(isolated_user, {"NO_COLOR": "1"})
     tmux.start(f"{shlex.quote(sys.executable)} -m opstui --demo --pipelines 10000", env)
     screen = tmux.wait_for(
         "every pipeline listed",
