@@ -105,6 +105,12 @@ def shown_ids(app: OpstuiApp) -> list[str]:
     return list(table_of(app).row_keys)
 
 
+def rows_in(app: OpstuiApp, status: PipelineStatus) -> list[str]:
+    """The ids of the table's rows in ``status``, top to bottom."""
+    pipelines = app.store.pipelines
+    return [key for key in table_of(app).row_keys if pipelines[key].status is status]
+
+
 async def loaded(pilot: Pilot[Any], app: OpstuiApp) -> None:
     """Wait for the first load: every pipeline of the world in the store and the table."""
     await settle(pilot)
@@ -307,9 +313,7 @@ async def test_cursor_and_scroll_stay_across_refreshes_far_down(
 
         # Sorted by state, a refresh moves rows about: the cursor stays on its pipeline, on screen.
         await pilot.press("o")
-        running = [
-            k for k in table.row_keys if app.store.pipelines[k].status is PipelineStatus.RUNNING
-        ]
+        running = rows_in(app, PipelineStatus.RUNNING)
         await highlight(pilot, running[len(running) // 2])
         cursor, row = table.cursor_key, table.cursor_row
         assert cursor is not None
@@ -379,9 +383,7 @@ async def test_details_of_a_running_pipeline_follow_its_run(
     async with app.run_test(size=SIZE) as pilot:
         await loaded(pilot, app)
         table = table_of(app)
-        running = [
-            k for k in table.row_keys if app.store.pipelines[k].status is PipelineStatus.RUNNING
-        ]
+        running = rows_in(app, PipelineStatus.RUNNING)
         target = running[len(running) // 2]
         await highlight(pilot, target)
         await pilot.press("enter")

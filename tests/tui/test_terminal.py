@@ -87,6 +87,18 @@ def table_rows(screen: str) -> list[str]:
     return rows
 
 
+def quick_view(tmux: Tmux, title: str, state: str) -> str:
+    """Wait for the quick view ``title`` with only rows in ``state`` on screen. Waited for
+    whole: a capture may fall between two frames (the rows of the old view, its scrollbar,
+    still on screen while the new one is drawn)."""
+    return tmux.wait_for(
+        f"only {state} rows",
+        lambda s: (
+            f"{title} ·" in s and bool(rows := table_rows(s)) and all(state in row for row in rows)
+        ),
+    )
+
+
 def plain_xterm(home: Path, extra: dict[str, str]) -> dict[str, str]:
     """The environment of the app under test: TERM=xterm, an isolated user, ``extra`` on top."""
     return {
@@ -150,16 +162,7 @@ def test_demo_in_a_real_terminal(tmux: Tmux, isolated_user: Path, colour: dict[s
     assert bool(hues(painted)) is not bool(colour)
 
     tmux.keys("2")
-    # Waited for whole: a capture may fall between two frames (the rows of the old view, its
-    # scrollbar, still on screen while the new one is drawn).
-    tmux.wait_for(
-        "only awaiting-approval rows",
-        lambda s: (
-            "Awaiting approval ·" in s
-            and bool(rows := table_rows(s))
-            and all("awaiting approval" in row for row in rows)
-        ),
-    )
+    quick_view(tmux, "Awaiting approval", "awaiting approval")
 
     tmux.keys("?")
     screen = tmux.wait_for("the help", lambda s: "Keys" in s and "Move the cursor" in s)
@@ -191,14 +194,7 @@ def test_ten_thousand_pipelines_in_a_plain_xterm_without_colour(
     assert hues(painted) == [], "NO_COLOR: greys at most in what the terminal was sent"
 
     tmux.keys("3")  # the running ones only
-    tmux.wait_for(
-        "only running rows",
-        lambda s: (
-            "Running ·" in s
-            and bool(rows := table_rows(s))
-            and all("running" in row for row in rows)
-        ),
-    )
+    quick_view(tmux, "Running", "running")
     tmux.keys("*")
     screen = tmux.wait_for("the running ones marked", lambda s: "marked" in s)
     summary = next(line for line in screen.splitlines() if line.strip().startswith("Running ·"))

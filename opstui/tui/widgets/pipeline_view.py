@@ -101,8 +101,7 @@ _ID = attrgetter("id")
 
 
 def sort_key(pipeline: Pipeline, key: SortKey, descending: bool) -> OrderKey:
-    """The ascending key of ``pipeline`` in the sort ``key``; ties by name then id, always A to
-    Z.
+    """The ascending key of ``pipeline`` in the sort ``key``; ties by name then id (A to Z).
 
     A sort by name descending is the ascending order read backwards (names cannot be negated),
     so its key is the ascending one.
